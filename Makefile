@@ -1,0 +1,50 @@
+# vmemstress: `make` builds the host and guest programs, `make check` runs
+# the unit tests and the VM integration tests. See README.md.
+
+VERSION := 0.1.0
+BUILD   ?= build
+CC      ?= gcc
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -std=gnu11 -DVMS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
+PKGS_HOST := json-c inih
+HOST_CFLAGS := $(shell pkg-config --cflags $(PKGS_HOST) 2>/dev/null)
+HOST_LIBS   := $(shell pkg-config --libs $(PKGS_HOST) 2>/dev/null)
+
+GUEST_SRCS := $(wildcard guest/*.c)
+HOST_LIB_SRCS := $(filter-out host/main.c,$(wildcard host/*.c))
+HOST_SRCS  := $(HOST_LIB_SRCS) host/main.c
+UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+HEADERS := $(wildcard common/*.h host/*.h guest/*.h)
+
+.PHONY: all host guest check unit integration clean
+all: host guest
+host: $(BUILD)/vmemstress
+guest: $(BUILD)/vmemstress-guest
+
+$(BUILD)/vmemstress: $(HOST_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $(HOST_SRCS) $(HOST_LIBS) -lm
+
+# The guest is PID 1 in an initramfs with no libraries: link it statically.
+$(BUILD)/vmemstress-guest: $(GUEST_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static $(shell pkg-config --cflags json-c) -o $@ $(GUEST_SRCS) \
+		-Wl,-Bstatic -ljson-c -lnuma -luring
+
+$(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HOST_CFLAGS) -Ihost -o $@ $< $(HOST_LIB_SRCS) $(HOST_LIBS) -lcmocka -lm
+
+unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+integration: all
+	@tests/integration/run.sh
+
+check: unit integration
+
+clean:
+	rm -rf $(BUILD)/vmemstress $(BUILD)/vmemstress-guest $(BUILD)/tests

@@ -1,0 +1,246 @@
+/* vmemstress-guest: runs as /init in the test VM. It loads the virtio
+ * modules, then serves the host over a virtio-serial port: builds the
+ * scenario's populations inside the virtio-mem region, and after each unplug
+ * step says where every page is, which blocks went, and whether every page
+ * still holds its data. docs/protocol.md describes the messages. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "../common/protocol.h"
+#include "channel.h"
+#include "population.h"
+#include "region.h"
+#include "state.h"
+#include "system.h"
+
+#ifndef VMS_VERSION
+#define VMS_VERSION "dev"
+#endif
+
+#define MODULE_DIR "/lib/modules/vmemstress"
+#define SEND_TIMEOUT_MS 30000
+/* Without a word from the host for this long, power off rather than wait
+ * forever (vmemstress.idle=SECONDS on the kernel command line). */
+#define DEFAULT_IDLE_S 600
+
+static struct channel chan;
+static bool chan_ok;
+static struct population pops[VMS_MAX_POPULATIONS];
+static int npops;
+static struct region region;
+static bool have_region;
+
+static void send_or_log(struct json_object *msg)
+{
+	struct err e;
+	if (chan_ok && channel_send(&chan, msg, SEND_TIMEOUT_MS, &e) < 0)
+		glog("cannot send to host: %s", e.msg);
+	json_object_put(msg);
+}
+
+static void send_error(const char *what, const char *msg)
+{
+	glog("%s: %s", what, msg);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("error"));
+	json_object_object_add(o, "in", json_object_new_string(what));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	send_or_log(o);
+}
+
+__attribute__((noreturn)) static void fatal(const char *what, const char *msg)
+{
+	send_error(what, msg);
+	for (int i = 0; i < npops; i++)
+		pop_free(&pops[i]);
+	system_power_off();
+}
+
+static void send_hello(void)
+{
+	struct utsname u;
+	char mbs[64] = "", thp[128] = "";
+	uname(&u);
+	read_small_file("/sys/devices/system/memory/block_size_bytes", mbs, sizeof(mbs));
+	read_small_file("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp));
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("hello"));
+	json_object_object_add(o, "proto", json_object_new_int(VMS_PROTO_VERSION));
+	json_object_object_add(o, "program", json_object_new_string("vmemstress-guest " VMS_VERSION));
+	json_object_object_add(o, "kernel", json_object_new_string(u.release));
+	json_object_object_add(o, "memory_block_size", json_object_new_int64((int64_t)strtoull(mbs, NULL, 16)));
+	json_object_object_add(o, "thp", json_object_new_string(thp));
+	struct json_object *types = json_object_new_array();
+	for (int i = 0; population_types[i]; i++)
+		json_object_array_add(types, json_object_new_string(population_types[i]->name));
+	json_object_object_add(o, "populations", types);
+	send_or_log(o);
+}
+
+static int get_u64(struct json_object *obj, const char *key, uint64_t *out, struct err *e)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
+		return err_set(e, "missing or non-integer \"%s\"", key);
+	int64_t x = json_object_get_int64(v);
+	if (x < 0)
+		return err_set(e, "negative \"%s\"", key);
+	*out = (uint64_t)x;
+	return 0;
+}
+
+static int set_thp_mode(const char *mode, struct err *e)
+{
+	/* The kernel disables THP at boot when RAM < 512 MiB; the scenario's
+	 * choice is applied explicitly, for allocation and for defrag. */
+	if (write_small_file("/sys/kernel/mm/transparent_hugepage/enabled", mode) < 0)
+		return err_sys(e, "set transparent_hugepage/enabled to %s", mode);
+	if (strcmp(mode, "never") != 0 &&
+	    write_small_file("/sys/kernel/mm/transparent_hugepage/defrag", "madvise") < 0)
+		return err_sys(e, "set transparent_hugepage/defrag to madvise");
+	return 0;
+}
+
+static int do_setup(struct json_object *cmd, struct err *e)
+{
+	struct json_object *reg, *list, *thp;
+	uint64_t addr, size, bs, node, total = 0;
+	if (have_region)
+		return err_set(e, "setup was already done");
+	if (!json_object_object_get_ex(cmd, "region", &reg) || !json_object_is_type(reg, json_type_object))
+		return err_set(e, "setup without a \"region\" object");
+	if (get_u64(reg, "addr", &addr, e) || get_u64(reg, "size", &size, e) ||
+	    get_u64(reg, "block_size", &bs, e) || get_u64(reg, "node", &node, e))
+		return -1;
+	if (region_init(&region, addr, size, bs, (int)node, e) < 0)
+		return -1;
+	have_region = true;
+	if (json_object_object_get_ex(cmd, "thp", &thp)) {
+		const char *mode = json_object_get_string(thp);
+		if (strcmp(mode, "always") && strcmp(mode, "madvise") && strcmp(mode, "never"))
+			return err_set(e, "bad thp mode \"%s\"", mode);
+		if (set_thp_mode(mode, e) < 0)
+			return -1;
+	}
+	if (!json_object_object_get_ex(cmd, "populations", &list) || !json_object_is_type(list, json_type_array))
+		return err_set(e, "setup without a \"populations\" array");
+	size_t n = json_object_array_length(list);
+	if (n > VMS_MAX_POPULATIONS)
+		return err_set(e, "%zu populations, at most %d", n, VMS_MAX_POPULATIONS);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *pj = json_object_array_get_idx(list, i), *v;
+		struct population *p = &pops[i];
+		memset(p, 0, sizeof(*p));
+		p->id = (uint16_t)i;
+		if (!json_object_object_get_ex(pj, "name", &v) || !json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) == 0 || json_object_get_string_len(v) > VMS_MAX_NAME)
+			return err_set(e, "population %zu: missing or bad \"name\"", i);
+		snprintf(p->name, sizeof(p->name), "%s", json_object_get_string(v));
+		if (!json_object_object_get_ex(pj, "type", &v) ||
+		    !(p->type = population_type_find(json_object_get_string(v))))
+			return err_set(e, "population %s: unknown type \"%s\"", p->name,
+				       v ? json_object_get_string(v) : "");
+		if (get_u64(pj, "size", &p->size, e) < 0 || p->size == 0)
+			return err_set(e, "population %s: missing or zero \"size\"", p->name);
+		total += p->size;
+	}
+	/* MPOL_BIND to a node without room would invoke the OOM killer on
+	 * init; refuse instead. Twice the size leaves room for CoW copies. */
+	uint64_t free_bytes = region_node_free(&region);
+	if (region.node >= 0 && free_bytes < total + total / 8)
+		return err_set(e, "node %d has %" PRIu64 " MiB free, the populations need %" PRIu64 " MiB",
+			       region.node, free_bytes >> 20, total >> 20);
+	struct pop_env env = { .node = region.node };
+	for (size_t i = 0; i < n; i++) {
+		npops = (int)i + 1;
+		glog("populating %s (%s, %" PRIu64 " KiB)", pops[i].name, pops[i].type->name, pops[i].size >> 10);
+		if (pops[i].type->setup(&pops[i], &env, e) < 0) {
+			char msg[sizeof(e->msg)];
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			return err_set(e, "population %s: %s", pops[i].name, msg);
+		}
+	}
+	return 0;
+}
+
+static void handle(const char *line)
+{
+	struct err e = { "" };
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *cmd = json_tokener_parse_ex(tok, line, (int)strlen(line)), *v;
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (!cmd || jerr != json_tokener_success || !json_object_is_type(cmd, json_type_object) ||
+	    !json_object_object_get_ex(cmd, "cmd", &v)) {
+		send_error("protocol", "host sent a line that is not a JSON object with \"cmd\"");
+		json_object_put(cmd);
+		return;
+	}
+	const char *name = json_object_get_string(v);
+	if (strcmp(name, "setup") == 0) {
+		uint64_t t0 = now_ms();
+		if (do_setup(cmd, &e) < 0) {
+			send_error("setup", e.msg);
+		} else {
+			struct json_object *st = state_build("populate", &region, pops, npops, true, &e);
+			if (!st) {
+				send_error("setup", e.msg);
+			} else {
+				json_object_object_add(st, "setup_ms", json_object_new_int64((int64_t)(now_ms() - t0)));
+				send_or_log(st);
+			}
+		}
+	} else if (strcmp(name, "state") == 0) {
+		const char *step = json_object_object_get_ex(cmd, "step", &v) ? json_object_get_string(v) : "";
+		struct json_object *st = have_region ? state_build(step, &region, pops, npops, false, &e) : NULL;
+		if (!st)
+			send_error("state", have_region ? e.msg : "state asked before setup");
+		else
+			send_or_log(st);
+	} else if (strcmp(name, "poweroff") == 0) {
+		json_object_put(cmd);
+		for (int i = 0; i < npops; i++)
+			pop_free(&pops[i]);
+		glog("powering off");
+		system_power_off();
+	} else {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "unknown command \"%.64s\"", name);
+		send_error("protocol", msg);
+	}
+	json_object_put(cmd);
+}
+
+int main(void)
+{
+	struct err e = { "" };
+	if (system_mount(&e) < 0)
+		fatal("boot", e.msg);
+	glog("%s starting", "vmemstress-guest " VMS_VERSION);
+	if (system_load_modules(MODULE_DIR, &e) < 0)
+		fatal("modules", e.msg);
+	if (channel_open(&chan, VMS_PORT_NAME, 30000, &e) < 0)
+		fatal("channel", e.msg);
+	chan_ok = true;
+	send_hello();
+
+	char buf[32];
+	unsigned idle_s = DEFAULT_IDLE_S;
+	if (system_cmdline_param("vmemstress.idle", buf, sizeof(buf)))
+		idle_s = (unsigned)strtoul(buf, NULL, 10);
+	for (;;) {
+		char *line;
+		int r = channel_recv(&chan, &line, idle_s * 1000u, &e);
+		if (r < 0)
+			fatal("channel", e.msg);
+		if (r == 0)
+			fatal("channel", "no command from the host in time; powering off");
+		handle(line);
+	}
+}

@@ -1,0 +1,128 @@
+/* thp-cow: PMD-mapped anonymous THPs, shared with a forked child that then
+ * writes one 4 KiB subpage of each. The write splits the child's PMD and
+ * copies one page: the THP stays PMD-mapped in the parent and becomes
+ * PTE-mapped in the child (page_mapcount(head) 2, total_mapcount 512). On a
+ * kernel with the THP mapcount bug (fixed by 829ae0f81ce0) such a THP looks
+ * pinned to isolate_migratepages_block() and its block never unplugs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "population.h"
+#include "stamp.h"
+
+struct thp_cow {
+	pid_t child;
+	int hold_fd;  /* the child lives until this pipe closes */
+};
+
+/* Which subpage of each THP the child writes: not the head, so the copy is
+ * of a tail page. */
+#define CHILD_SUBPAGE 1
+
+static void child_main(struct population *p, struct mapping *m, int ready_fd, int hold_fd)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (size_t t = 0; t + CHILD_SUBPAGE < m->npages; t += THP_PAGES) {
+		struct stamp_key k = { .pop = p->id, .buffer = m->buffer, .gen = 2, .page = t + CHILD_SUBPAGE };
+		stamp_fill((char *)m->addr + (t + CHILD_SUBPAGE) * PAGE_SIZE_4K, k);
+	}
+	char c = 'r';
+	if (write(ready_fd, &c, 1) != 1)
+		_exit(1);
+	/* Hold the mapping until the parent closes the pipe (or dies). */
+	while (read(hold_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+static int thp_cow_setup(struct population *p, const struct pop_env *env, struct err *e)
+{
+	size_t len = (p->size + THP_SIZE - 1) / THP_SIZE * THP_SIZE;
+	size_t npages = len / PAGE_SIZE_4K;
+	void *addr = pop_alloc(len, THP_SIZE, env, e);
+	if (!addr)
+		return -1;
+	if (madvise(addr, len, MADV_HUGEPAGE) < 0)
+		return err_sys(e, "madvise(MADV_HUGEPAGE) on %zu bytes", len);
+	p->wants_thp = true;
+	struct mapping *parent = pop_track(p, 0, addr, npages, 0, "parent", e);
+	if (!parent)
+		return -1;
+	pop_stamp(p, parent, 1);  /* faults the THPs in */
+
+	int ready[2], hold[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return err_sys(e, "pipe");
+	if (pipe2(hold, O_CLOEXEC) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return err_sys(e, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_sys(e, "fork");
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		child_main(p, parent, ready[1], hold[0]);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	struct thp_cow *st = malloc(sizeof(*st));
+	if (!st) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(ready[0]);
+		close(hold[1]);
+		return err_set(e, "out of memory");
+	}
+	*st = (struct thp_cow){ .child = pid, .hold_fd = hold[1] };
+	p->priv = st;
+
+	struct pollfd pfd = { ready[0], POLLIN, 0 };
+	char c;
+	int ok = poll(&pfd, 1, 60000) == 1 && read(ready[0], &c, 1) == 1;
+	close(ready[0]);
+	if (!ok)
+		return err_set(e, "thp-cow child %d did not write its subpages within 60 s", (int)pid);
+
+	struct mapping *child = pop_track(p, pid, addr, npages, 0, "child", e);
+	if (!child)
+		return -1;
+	for (size_t i = 0; i < npages; i++)
+		child->gen[i] = i % THP_PAGES == CHILD_SUBPAGE ? 2 : 1;
+	return 0;
+}
+
+static void thp_cow_teardown(struct population *p)
+{
+	struct thp_cow *st = p->priv;
+	if (!st)
+		return;
+	close(st->hold_fd);  /* the child's read returns EOF and it exits */
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(st->child, NULL, WNOHANG) == st->child)
+			goto done;
+		usleep(10000);
+	}
+	kill(st->child, SIGKILL);
+	waitpid(st->child, NULL, 0);
+done:
+	free(st);
+	p->priv = NULL;
+}
+
+const struct population_type pop_thp_cow = {
+	.name = "thp-cow",
+	.summary = "THPs partially CoW'd by a forked child (PMD-mapped in the parent, PTE-mapped in the child)",
+	.setup = thp_cow_setup,
+	.teardown = thp_cow_teardown,
+};

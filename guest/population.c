@@ -1,0 +1,183 @@
+#define _GNU_SOURCE
+#include "population.h"
+
+#include <errno.h>
+#include <numaif.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+
+#include "pageinfo.h"
+#include "stamp.h"
+
+const struct population_type *population_type_find(const char *name)
+{
+	for (int i = 0; population_types[i]; i++)
+		if (strcmp(population_types[i]->name, name) == 0)
+			return population_types[i];
+	return NULL;
+}
+
+void *pop_alloc(size_t len, size_t align, const struct pop_env *env, struct err *e)
+{
+	/* Over-allocate and trim so the range starts on `align` (a THP needs a
+	 * 2 MiB aligned virtual address to be PMD-mapped). */
+	size_t span = len + align;
+	char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED) {
+		err_sys(e, "mmap %zu bytes", span);
+		return NULL;
+	}
+	char *start = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
+	if (start > raw)
+		munmap(raw, start - raw);
+	if (raw + span > start + len)
+		munmap(start + len, raw + span - (start + len));
+	if (env->node >= 0) {
+		unsigned long mask[4] = { 0 };
+		if (env->node >= (int)(sizeof(mask) * 8)) {
+			err_set(e, "NUMA node %d out of range", env->node);
+			return NULL;
+		}
+		mask[env->node / (8 * sizeof(long))] = 1ul << (env->node % (8 * sizeof(long)));
+		if (mbind(start, len, MPOL_BIND, mask, sizeof(mask) * 8, 0) < 0) {
+			err_sys(e, "mbind %zu bytes to node %d", len, env->node);
+			munmap(start, len);
+			return NULL;
+		}
+	}
+	return start;
+}
+
+struct mapping *pop_track(struct population *p, pid_t pid, void *addr, size_t npages,
+			  uint16_t buffer, const char *role, struct err *e)
+{
+	if (p->nmaps == POP_MAX_MAPPINGS) {
+		err_set(e, "population %s: more than %d mappings", p->name, POP_MAX_MAPPINGS);
+		return NULL;
+	}
+	struct mapping *m = &p->maps[p->nmaps];
+	*m = (struct mapping){ .pid = pid, .addr = (uintptr_t)addr, .npages = npages,
+			       .buffer = buffer, .role = role };
+	m->gen = calloc(npages, sizeof(*m->gen));
+	m->pfn_setup = calloc(npages, sizeof(*m->pfn_setup));
+	m->pfn_now = calloc(npages, sizeof(*m->pfn_now));
+	if (!m->gen || !m->pfn_setup || !m->pfn_now) {
+		free(m->gen);
+		free(m->pfn_setup);
+		free(m->pfn_now);
+		err_set(e, "population %s: out of memory tracking %zu pages", p->name, npages);
+		return NULL;
+	}
+	p->nmaps++;
+	return m;
+}
+
+struct stamp_key pop_key(const struct population *p, const struct mapping *m, size_t i)
+{
+	return (struct stamp_key){ .pop = p->id, .buffer = m->buffer, .gen = m->gen[i], .page = i };
+}
+
+void pop_stamp(struct population *p, struct mapping *m, uint32_t gen)
+{
+	for (size_t i = 0; i < m->npages; i++) {
+		m->gen[i] = gen;
+		stamp_fill((char *)m->addr + i * PAGE_SIZE_4K, pop_key(p, m, i));
+	}
+}
+
+int pop_locate(struct population *p, bool first, struct err *e)
+{
+	for (int i = 0; i < p->nmaps; i++) {
+		struct mapping *m = &p->maps[i];
+		if (pagemap_read(m->pid, m->addr, m->npages, m->pfn_now, e) < 0)
+			return -1;
+		if (first)
+			memcpy(m->pfn_setup, m->pfn_now, m->npages * sizeof(uint64_t));
+	}
+	return 0;
+}
+
+/* Read another process's pages without touching its page tables' state
+ * beyond a transient reference. */
+static int read_remote(pid_t pid, uintptr_t addr, void *buf, size_t len, struct err *e)
+{
+	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n != (ssize_t)len)
+		return err_sys(e, "process_vm_readv of pid %d at %#lx", (int)pid, (unsigned long)addr);
+	return 0;
+}
+
+int pop_verify(struct population *p, struct pop_stats *s, struct err *e)
+{
+	enum { CHUNK = 64 };
+	static char buf[CHUNK * PAGE_SIZE_4K];
+	memset(s, 0, sizeof(*s));
+	s->first_bad_page = -1;
+	for (int mi = 0; mi < p->nmaps; mi++) {
+		struct mapping *m = &p->maps[mi];
+		for (size_t i = 0; i < m->npages; i += CHUNK) {
+			size_t n = m->npages - i < CHUNK ? m->npages - i : CHUNK;
+			const char *base = (const char *)m->addr + i * PAGE_SIZE_4K;
+			if (m->pid) {
+				if (read_remote(m->pid, (uintptr_t)base, buf, n * PAGE_SIZE_4K, e) < 0)
+					return -1;
+				base = buf;
+			}
+			for (size_t j = 0; j < n; j++) {
+				size_t pg = i + j;
+				s->pages++;
+				if (m->pfn_now[pg] == PFN_NONE)
+					s->absent++;
+				else if (m->pfn_now[pg] != m->pfn_setup[pg])
+					s->moved++;
+				if (stamp_check(base + j * PAGE_SIZE_4K, pop_key(p, m, pg))) {
+					s->verified++;
+				} else {
+					s->corrupted++;
+					if (s->first_bad_page < 0) {
+						s->first_bad_page = (int64_t)pg;
+						s->first_bad_role = m->role;
+					}
+				}
+			}
+		}
+		/* THP frames: only of the first (owning) mapping, to count each
+		 * frame once. */
+		if (mi == 0 && p->wants_thp) {
+			static uint64_t flags[THP_PAGES];
+			for (size_t i = 0; i < m->npages;) {
+				if (m->pfn_now[i] == PFN_NONE) {
+					i++;
+					continue;
+				}
+				/* one read per run of physically contiguous pages */
+				size_t run = 1;
+				while (i + run < m->npages && run < THP_PAGES &&
+				       m->pfn_now[i + run] == m->pfn_now[i] + run)
+					run++;
+				if (kpageflags_read(m->pfn_now[i], run, flags, e) < 0)
+					return -1;
+				for (size_t k = 0; k < run; k++)
+					if (flags[k] & (1ull << KPF_THP))
+						s->thp_pages++;
+				i += run;
+			}
+		}
+	}
+	return 0;
+}
+
+void pop_free(struct population *p)
+{
+	if (p->type && p->type->teardown)
+		p->type->teardown(p);
+	for (int i = 0; i < p->nmaps; i++) {
+		free(p->maps[i].gen);
+		free(p->maps[i].pfn_setup);
+		free(p->maps[i].pfn_now);
+	}
+	p->nmaps = 0;
+}

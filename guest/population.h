@@ -1,0 +1,90 @@
+/* A population is a set of pages built to make memory hard (or easy, for
+ * controls) to take away. Each kind lives in its own pop-<name>.c file and
+ * exports one descriptor, registered in populations.c. The generic code here
+ * records where every page lives and verifies its stamp; a population only
+ * has to build its pages and say which mappings hold them. */
+#ifndef GUEST_POPULATION_H
+#define GUEST_POPULATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/protocol.h"
+#include "util.h"
+
+#define POP_MAX_MAPPINGS 4
+#define THP_SIZE (2u << 20)
+#define THP_PAGES (THP_SIZE / PAGE_SIZE_4K)
+
+/* One virtual range whose pages we track. A CoW child maps the same buffer
+ * as its parent: same `buffer`, another pid, its own expected generations. */
+struct mapping {
+	pid_t pid;            /* 0: this process; else read through /proc/PID */
+	uintptr_t addr;
+	size_t npages;
+	uint16_t buffer;      /* stamp identity, shared by parent and CoW child */
+	const char *role;     /* "self", "parent", "child" ... for messages */
+	uint32_t *gen;        /* expected stamp generation of each page */
+	uint64_t *pfn_setup;  /* PFN right after setup */
+	uint64_t *pfn_now;    /* PFN at the last look */
+};
+
+struct population {
+	const struct population_type *type;
+	char name[VMS_MAX_NAME + 1];
+	uint16_t id;          /* index in the scenario, part of every stamp */
+	uint64_t size;        /* bytes asked for */
+	struct mapping maps[POP_MAX_MAPPINGS];
+	int nmaps;
+	void *priv;
+	char note[256];       /* what the report should say about how it went */
+	bool wants_thp;       /* count THPs and complain when there are none */
+};
+
+struct pop_env {
+	int node;             /* NUMA node of the virtio-mem region, -1: none */
+};
+
+struct population_type {
+	const char *name;
+	const char *summary;
+	int (*setup)(struct population *p, const struct pop_env *env, struct err *e);
+	void (*teardown)(struct population *p);
+};
+
+extern const struct population_type *const population_types[];
+const struct population_type *population_type_find(const char *name);
+
+/* Helpers for population files (population.c). */
+
+/* Anonymous private memory of len bytes aligned to align, bound to
+ * env->node before any page is faulted in. */
+void *pop_alloc(size_t len, size_t align, const struct pop_env *env, struct err *e);
+/* Track npages from addr in process pid (0: self). Generations start at 0. */
+struct mapping *pop_track(struct population *p, pid_t pid, void *addr, size_t npages,
+			  uint16_t buffer, const char *role, struct err *e);
+/* Write generation gen's stamp into every page of m (which must be ours). */
+void pop_stamp(struct population *p, struct mapping *m, uint32_t gen);
+/* Stamp key of page i of mapping m at its expected generation. */
+struct stamp_key pop_key(const struct population *p, const struct mapping *m, size_t i);
+
+/* Generic machinery (population.c), used by the state reporter. */
+struct pop_stats {
+	uint64_t pages;       /* mapped pages over all mappings */
+	uint64_t absent;      /* of those, not present in memory */
+	uint64_t moved;       /* PFN differs from the one after setup */
+	uint64_t verified;    /* stamp intact */
+	uint64_t corrupted;   /* stamp wrong */
+	uint64_t thp_pages;   /* frames with KPF_THP */
+	int64_t first_bad_page;       /* -1: none */
+	const char *first_bad_role;
+};
+
+/* Refresh pfn_now of every mapping (and pfn_setup the first time). */
+int pop_locate(struct population *p, bool first, struct err *e);
+/* Check every page's stamp and count what locate found. */
+int pop_verify(struct population *p, struct pop_stats *s, struct err *e);
+void pop_free(struct population *p);
+
+#endif

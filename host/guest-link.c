@@ -1,0 +1,105 @@
+#define _GNU_SOURCE
+#include "guest-link.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "protocol.h"
+
+void guest_link_init(struct guest_link *g, struct vm *vm, FILE *log)
+{
+	g->vm = vm;
+	g->log = log;
+	linebuf_init(&g->lb, VMS_MAX_GUEST_LINE);
+}
+
+void guest_link_free(struct guest_link *g)
+{
+	linebuf_free(&g->lb);
+}
+
+int guest_send(struct guest_link *g, struct json_object *cmd, struct err *e)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(cmd, JSON_C_TO_STRING_PLAIN, &len);
+	if (g->log) {
+		fprintf(g->log, "%llu > %s\n", (unsigned long long)now_ms(), s);
+		fflush(g->log);
+	}
+	int r = 0;
+	for (int part = 0; part < 2 && r == 0; part++) {
+		const char *p = part ? "\n" : s;
+		size_t n = part ? 1 : len;
+		uint64_t deadline = now_ms() + 10000;
+		while (n > 0) {
+			ssize_t w = send(g->vm->guest_fd, p, n, MSG_NOSIGNAL);
+			if (w > 0) {
+				p += w;
+				n -= (size_t)w;
+				continue;
+			}
+			if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				r = err_sys(e, "send to guest");
+				break;
+			}
+			if (now_ms() >= deadline || vms_interrupted) {
+				r = err_set(e, "guest did not take a command within 10 s");
+				break;
+			}
+			struct pollfd pfd = { g->vm->guest_fd, POLLOUT, 0 };
+			poll(&pfd, 1, 100);
+		}
+	}
+	json_object_put(cmd);
+	return r;
+}
+
+int guest_expect(struct guest_link *g, const char *want, uint64_t deadline_ms, struct json_object **msg,
+		 struct err *e)
+{
+	for (;;) {
+		char *line;
+		/* Wake every 200 ms to notice a dead VM without waiting for the
+		 * deadline. */
+		uint64_t now = now_ms(), slice = now + 200 < deadline_ms ? now + 200 : deadline_ms;
+		int r = linebuf_read(&g->lb, g->vm->guest_fd, &line, slice, e);
+		if (r < 0) {
+			char why[256];
+			if (!g->vm->ops->alive(g->vm, why, sizeof(why)))
+				return err_set(e, "%s", why);
+			return err_wrap(e, "guest channel");
+		}
+		if (r == 0) {
+			char why[256];
+			if (vms_interrupted)
+				return err_set(e, "interrupted while waiting for the guest's %s", want);
+			if (!g->vm->ops->alive(g->vm, why, sizeof(why)))
+				return err_set(e, "%s while waiting for the guest's %s", why, want);
+			if (now_ms() >= deadline_ms)
+				return err_set(e, "no %s message from the guest in time", want);
+			continue;
+		}
+		if (g->log) {
+			fprintf(g->log, "%llu < %.4096s%s\n", (unsigned long long)now_ms(), line,
+				strlen(line) > 4096 ? "..." : "");
+			fflush(g->log);
+		}
+		const char *type;
+		if (proto_parse_line(line, msg, &type, e) < 0)
+			return -1;
+		if (strcmp(type, want) == 0)
+			return 0;
+		if (strcmp(type, "error") == 0) {
+			char text[600];
+			proto_error_text(*msg, text, sizeof(text));
+			json_object_put(*msg);
+			return err_set(e, "%s", text);
+		}
+		char shown[40];
+		sanitize(type, shown, sizeof(shown));
+		json_object_put(*msg);
+		return err_set(e, "guest sent a \"%s\" message where \"%s\" was expected", shown, want);
+	}
+}

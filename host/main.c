@@ -1,0 +1,173 @@
+/* vmemstress: boots a VM whose guest program builds memory that is hard to
+ * take away, unplugs virtio-mem memory step by step, and reports per block
+ * what went, what did not, and whether every page kept its data. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/population-types.h"
+#include "report.h"
+#include "run.h"
+#include "scenario.h"
+#include "units.h"
+
+#ifndef VMS_VERSION
+#define VMS_VERSION "dev"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: vmemstress [OPTIONS] --kernel FILE --initrd FILE SCENARIO.ini\n"
+		"\n"
+		"Boot a VM with a virtio-mem device, build the scenario's populations of\n"
+		"pages in its memory, unplug memory step by step, and report which device\n"
+		"blocks went, which did not and what was in them, and whether every page\n"
+		"kept its data. ./run.sh builds the kernel and initramfs and calls this.\n"
+		"\n"
+		"Options:\n"
+		"  -k, --kernel FILE       guest kernel image (bzImage/vmlinuz)\n"
+		"  -i, --initrd FILE       initramfs with the guest program as /init\n"
+		"  -o, --outdir DIR        where console.log, qemu.log, qmp.log, guest.log and\n"
+		"                          report.json go (default: vmemstress-out/SCENARIO-TIME)\n"
+		"  -j, --json FILE         also write the JSON report to FILE\n"
+		"  -a, --accel MODE        auto (default: KVM when /dev/kvm works, else TCG),\n"
+		"                          kvm (fail without KVM) or tcg\n"
+		"      --qemu PATH         QEMU binary (default: qemu-system-x86_64)\n"
+		"      --boot-timeout DUR  how long the guest may take to come up (default:\n"
+		"                          the scenario's boot-timeout, 180s)\n"
+		"      --cmdline TEXT      append TEXT to the guest kernel command line\n"
+		"      --check             check the scenario file and exit\n"
+		"  -q, --quiet             no progress lines on stderr\n"
+		"  -v, --verbose           debug lines on stderr\n"
+		"  -h, --help              this text\n"
+		"  -V, --version           the version\n"
+		"\n"
+		"Population types:\n");
+#define LIST(id, name, summary) fprintf(out, "  %-10s %s\n", name, summary);
+	VMS_POPULATION_TYPES(LIST)
+#undef LIST
+	fprintf(out,
+		"\n"
+		"Exit status: 0 pass, 1 an expectation failed, 2 the run could not finish\n"
+		"(VM, QEMU, guest error, interrupted), 3 bad usage or scenario.\n"
+		"README.md documents the scenario format and the report.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },  { "initrd", required_argument, NULL, 'i' },
+		{ "outdir", required_argument, NULL, 'o' },  { "json", required_argument, NULL, 'j' },
+		{ "accel", required_argument, NULL, 'a' },   { "qemu", required_argument, NULL, 'Q' },
+		{ "boot-timeout", required_argument, NULL, 'B' }, { "cmdline", required_argument, NULL, 'C' },
+		{ "check", no_argument, NULL, 'c' },         { "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },       { 0, 0, 0, 0 },
+	};
+	struct run_options o;
+	run_options_default(&o);
+	const char *json_path = NULL;
+	bool check_only = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "k:i:o:j:a:qvhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'k': o.kernel = optarg; break;
+		case 'i': o.initrd = optarg; break;
+		case 'o': o.outdir = optarg; break;
+		case 'j': json_path = optarg; break;
+		case 'a':
+			if (strcmp(optarg, "auto") == 0)
+				o.accel = ACCEL_AUTO;
+			else if (strcmp(optarg, "kvm") == 0)
+				o.accel = ACCEL_KVM;
+			else if (strcmp(optarg, "tcg") == 0)
+				o.accel = ACCEL_TCG;
+			else {
+				fprintf(stderr, "vmemstress: --accel %s: expected auto, kvm or tcg\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'Q': o.qemu = optarg; break;
+		case 'B':
+			if (parse_duration_ms(optarg, &o.boot_timeout_ms) < 0 || !o.boot_timeout_ms) {
+				fprintf(stderr, "vmemstress: --boot-timeout %s: not a duration (e.g. 90s, 2m)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'C': o.extra_cmdline = optarg; break;
+		case 'c': check_only = true; break;
+		case 'q': vms_verbosity = 0; break;
+		case 'v': vms_verbosity = 2; break;
+		case 'h': usage(stdout); return EXIT_PASS;
+		case 'V': printf("vmemstress %s\n", VMS_VERSION); return EXIT_PASS;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vmemstress: expected one scenario file (try --help)\n");
+		return EXIT_USAGE;
+	}
+	struct err e = { "" };
+	static struct scenario s;
+	if (scenario_load(argv[optind], &s, &e) < 0) {
+		fprintf(stderr, "vmemstress: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	if (check_only) {
+		printf("%s: ok (%d populations, %d steps)\n", s.path, s.npops, s.nsteps);
+		return EXIT_PASS;
+	}
+	if (!o.kernel || !o.initrd) {
+		fprintf(stderr, "vmemstress: --kernel and --initrd are required (./run.sh provides them)\n");
+		return EXIT_USAGE;
+	}
+	FILE *f;
+	if (!(f = fopen(o.kernel, "r"))) {
+		fprintf(stderr, "vmemstress: kernel %s: cannot be read\n", o.kernel);
+		return EXIT_USAGE;
+	}
+	fclose(f);
+	if (!(f = fopen(o.initrd, "r"))) {
+		fprintf(stderr, "vmemstress: initrd %s: cannot be read\n", o.initrd);
+		return EXIT_USAGE;
+	}
+	fclose(f);
+	char outdir[512];
+	if (!o.outdir) {
+		time_t now = time(NULL);
+		char stamp[32];
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+		snprintf(outdir, sizeof(outdir), "vmemstress-out/%s-%s", s.name, stamp);
+		o.outdir = outdir;
+	}
+
+	install_signal_handlers();
+	progress_start_clock();
+	static struct report r;
+	report_init(&r, &s);
+	int status = run_scenario(&o, &s, &r);
+
+	char path[700];
+	snprintf(path, sizeof(path), "%s/report.json", o.outdir);
+	if (report_write_json(&r, path, &e) < 0)
+		fprintf(stderr, "vmemstress: %s\n", e.msg);
+	if (json_path && report_write_json(&r, json_path, &e) < 0) {
+		fprintf(stderr, "vmemstress: %s\n", e.msg);
+		if (status == EXIT_PASS)
+			status = EXIT_INFRA;
+	}
+	FILE *txt;
+	snprintf(path, sizeof(path), "%s/report.txt", o.outdir);
+	if ((txt = fopen(path, "w"))) {
+		report_write_text(&r, txt);
+		fclose(txt);
+	}
+	report_write_text(&r, stdout);
+	fflush(stdout);
+	report_free(&r);
+	return status;
+}

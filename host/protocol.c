@@ -1,0 +1,276 @@
+#define _GNU_SOURCE
+#include "protocol.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Nesting deeper than this is refused before it can cost anything. */
+#define MAX_DEPTH 8
+
+void sanitize(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+	for (; s && *s && o + 1 < len; s++)
+		buf[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	if (len)
+		buf[o] = 0;
+}
+
+int proto_parse_line(const char *line, struct json_object **msg, const char **type, struct err *e)
+{
+	char shown[80];
+	struct json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+	struct json_object *o = json_tokener_parse_ex(tok, line, (int)strlen(line));
+	enum json_tokener_error je = json_tokener_get_error(tok);
+	size_t used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	sanitize(line, shown, sizeof(shown));
+	if (!o || je != json_tokener_success) {
+		json_object_put(o);
+		return err_set(e, "guest sent invalid JSON (%s): \"%s\"", json_tokener_error_desc(je), shown);
+	}
+	if (used != strlen(line)) {
+		json_object_put(o);
+		return err_set(e, "guest sent trailing bytes after a JSON value: \"%s\"", shown);
+	}
+	struct json_object *t;
+	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "type", &t) ||
+	    !json_object_is_type(t, json_type_string)) {
+		json_object_put(o);
+		return err_set(e, "guest sent JSON without a string \"type\": \"%s\"", shown);
+	}
+	*msg = o;
+	*type = json_object_get_string(t);
+	return 0;
+}
+
+static int get_int(struct json_object *o, const char *key, uint64_t max, uint64_t *out, struct err *e)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return err_set(e, "\"%s\" is missing or not an integer", key);
+	int64_t x = json_object_get_int64(v);
+	if (x < 0 || (uint64_t)x > max)
+		return err_set(e, "\"%s\" = %lld is out of range (0..%llu)", key, (long long)x, (unsigned long long)max);
+	*out = (uint64_t)x;
+	return 0;
+}
+
+static int get_str(struct json_object *o, const char *key, bool required, char *buf, size_t len, struct err *e)
+{
+	struct json_object *v;
+	buf[0] = 0;
+	if (!json_object_object_get_ex(o, key, &v))
+		return required ? err_set(e, "\"%s\" is missing", key) : 0;
+	if (!json_object_is_type(v, json_type_string))
+		return err_set(e, "\"%s\" is not a string", key);
+	if ((size_t)json_object_get_string_len(v) >= len)
+		return err_set(e, "\"%s\" is longer than %zu bytes", key, len - 1);
+	sanitize(json_object_get_string(v), buf, len);
+	return 0;
+}
+
+int proto_hello(struct json_object *msg, struct guest_hello *h, struct err *e)
+{
+	uint64_t proto;
+	memset(h, 0, sizeof(*h));
+	if (get_int(msg, "proto", 1000000, &proto, e) < 0)
+		return err_wrap(e, "guest hello");
+	h->proto = (int)proto;
+	if (h->proto != VMS_PROTO_VERSION)
+		return err_set(e, "guest speaks protocol version %d, this host program speaks %d: rebuild the guest image",
+			       h->proto, VMS_PROTO_VERSION);
+	if (get_str(msg, "program", true, h->program, sizeof(h->program), e) < 0 ||
+	    get_str(msg, "kernel", true, h->kernel, sizeof(h->kernel), e) < 0 ||
+	    get_str(msg, "thp", false, h->thp, sizeof(h->thp), e) < 0 ||
+	    get_int(msg, "memory_block_size", UINT64_C(1) << 40, &h->memory_block_size, e) < 0)
+		return err_wrap(e, "guest hello");
+	return 0;
+}
+
+void guest_state_free(struct guest_state *s)
+{
+	free(s->map);
+	free(s->pops);
+	free(s->mblocks);
+	free(s->held);
+	memset(s, 0, sizeof(*s));
+}
+
+static int get_array(struct json_object *o, const char *key, size_t max, struct json_object **arr, struct err *e)
+{
+	if (!json_object_object_get_ex(o, key, arr) || !json_object_is_type(*arr, json_type_array))
+		return err_set(e, "\"%s\" is missing or not an array", key);
+	if (json_object_array_length(*arr) > max)
+		return err_set(e, "\"%s\" has %zu entries, more than %zu", key, json_object_array_length(*arr), max);
+	return 0;
+}
+
+static int parse_pop(struct json_object *o, const struct state_expect *x, int i, struct pop_state *p, struct err *e)
+{
+	const uint64_t max = UINT64_C(1) << 40;  /* pages: far beyond any region */
+	uint64_t thp;
+	if (!json_object_is_type(o, json_type_object))
+		return err_set(e, "populations[%d] is not an object", i);
+	if (get_str(o, "name", true, p->name, sizeof(p->name), e) < 0 ||
+	    get_str(o, "type", true, p->type, sizeof(p->type), e) < 0 ||
+	    get_str(o, "note", false, p->note, sizeof(p->note), e) < 0 ||
+	    get_int(o, "pages", max, &p->pages, e) < 0 || get_int(o, "in_region", max, &p->in_region, e) < 0 ||
+	    get_int(o, "absent", max, &p->absent, e) < 0 || get_int(o, "moved", max, &p->moved, e) < 0 ||
+	    get_int(o, "verified", max, &p->verified, e) < 0 || get_int(o, "corrupted", max, &p->corrupted, e) < 0)
+		return err_wrap(e, "populations[%d]", i);
+	if (strcmp(p->name, x->pop_names[i]) != 0)
+		return err_set(e, "populations[%d] is \"%s\", the scenario's is \"%s\"", i, p->name, x->pop_names[i]);
+	if (p->verified + p->corrupted != p->pages || p->absent > p->pages || p->in_region > p->pages ||
+	    p->moved > p->pages)
+		return err_set(e, "populations[%d] (%s): counts do not add up (pages %llu, verified %llu, corrupted %llu)",
+			       i, p->name, (unsigned long long)p->pages, (unsigned long long)p->verified,
+			       (unsigned long long)p->corrupted);
+	struct json_object *v;
+	p->thp_pages = -1;
+	if (json_object_object_get_ex(o, "thp_pages", &v)) {
+		if (get_int(o, "thp_pages", p->pages, &thp, e) < 0)
+			return err_wrap(e, "populations[%d]", i);
+		p->thp_pages = (int64_t)thp;
+	}
+	if (json_object_object_get_ex(o, "first_corrupted", &v)) {
+		if (!json_object_is_type(v, json_type_object) ||
+		    get_str(v, "mapping", true, p->first_bad_mapping, sizeof(p->first_bad_mapping), e) < 0 ||
+		    get_int(v, "page", max, &p->first_bad_page, e) < 0)
+			return err_wrap(e, "populations[%d].first_corrupted", i);
+		p->has_first_bad = true;
+	}
+	return 0;
+}
+
+int proto_state(struct json_object *msg, const struct state_expect *x, struct guest_state *s, struct err *e)
+{
+	struct json_object *arr, *v;
+	memset(s, 0, sizeof(*s));
+	if (get_str(msg, "step", true, s->step, sizeof(s->step), e) < 0 ||
+	    get_int(msg, "elapsed_ms", UINT64_C(1) << 40, &s->elapsed_ms, e) < 0)
+		goto bad;
+	if (json_object_object_get_ex(msg, "setup_ms", &v) &&
+	    get_int(msg, "setup_ms", UINT64_C(1) << 40, &s->setup_ms, e) < 0)
+		goto bad;
+
+	/* the block map */
+	if (!json_object_object_get_ex(msg, "map", &v) || !json_object_is_type(v, json_type_string)) {
+		err_set(e, "\"map\" is missing or not a string");
+		goto bad;
+	}
+	const char *map = json_object_get_string(v);
+	if ((uint64_t)json_object_get_string_len(v) != x->nblocks) {
+		err_set(e, "\"map\" has %d entries, the region has %llu blocks", json_object_get_string_len(v),
+			(unsigned long long)x->nblocks);
+		goto bad;
+	}
+	s->nblocks = x->nblocks;
+	s->map = xcalloc(x->nblocks + 1, 1);
+	for (uint64_t i = 0; i < x->nblocks; i++) {
+		if (map[i] != VMS_BLOCK_PLUGGED_C && map[i] != VMS_BLOCK_UNPLUGGED_C) {
+			err_set(e, "\"map\"[%llu] is neither %c nor %c", (unsigned long long)i, VMS_BLOCK_PLUGGED_C,
+				VMS_BLOCK_UNPLUGGED_C);
+			goto bad;
+		}
+		s->map[i] = map[i];
+		s->plugged += map[i] == VMS_BLOCK_PLUGGED_C;
+	}
+
+	/* populations, in scenario order */
+	if (get_array(msg, "populations", VMS_MAX_POPULATIONS, &arr, e) < 0)
+		goto bad;
+	if ((int)json_object_array_length(arr) != x->npops) {
+		err_set(e, "\"populations\" has %zu entries, the scenario has %d", json_object_array_length(arr), x->npops);
+		goto bad;
+	}
+	s->npops = x->npops;
+	s->pops = xcalloc((size_t)x->npops, sizeof(*s->pops));
+	for (int i = 0; i < x->npops; i++)
+		if (parse_pop(json_object_array_get_idx(arr, (size_t)i), x, i, &s->pops[i], e) < 0)
+			goto bad;
+
+	/* memory blocks of the region */
+	uint64_t nmb = x->last_mblock - x->first_mblock + 1;
+	if (get_array(msg, "memory_blocks", nmb, &arr, e) < 0)
+		goto bad;
+	s->nmblocks = json_object_array_length(arr);
+	s->mblocks = xcalloc(s->nmblocks, sizeof(*s->mblocks));
+	for (size_t i = 0; i < s->nmblocks; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		struct mem_block *m = &s->mblocks[i];
+		if (!json_object_is_type(o, json_type_object) ||
+		    get_int(o, "index", x->last_mblock, &m->index, e) < 0 ||
+		    get_str(o, "state", true, m->state, sizeof(m->state), e) < 0 ||
+		    get_str(o, "zone", true, m->zone, sizeof(m->zone), e) < 0) {
+			err_wrap(e, "memory_blocks[%zu]", i);
+			goto bad;
+		}
+		if (m->index < x->first_mblock) {
+			err_set(e, "memory_blocks[%zu]: memory block %llu is outside the region", i,
+				(unsigned long long)m->index);
+			goto bad;
+		}
+	}
+
+	/* which blocks hold which population's pages */
+	if (get_array(msg, "held", x->nblocks, &arr, e) < 0)
+		goto bad;
+	size_t nentries = 0;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *pages;
+		if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "pages", &pages) ||
+		    !json_object_is_type(pages, json_type_object) ||
+		    json_object_object_length(pages) > x->npops) {
+			err_set(e, "held[%zu] is not {\"block\":N,\"pages\":{POPULATION:N}}", i);
+			goto bad;
+		}
+		nentries += (size_t)json_object_object_length(pages);
+	}
+	s->held = xcalloc(nentries, sizeof(*s->held));
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *pages;
+		uint64_t block;
+		if (get_int(o, "block", x->nblocks - 1, &block, e) < 0) {
+			err_wrap(e, "held[%zu]", i);
+			goto bad;
+		}
+		json_object_object_get_ex(o, "pages", &pages);
+		json_object_object_foreach(pages, name, count)
+		{
+			int pop = -1;
+			for (int p = 0; p < x->npops; p++)
+				if (strcmp(x->pop_names[p], name) == 0)
+					pop = p;
+			char shown[64];
+			sanitize(name, shown, sizeof(shown));
+			if (pop < 0) {
+				err_set(e, "held[%zu]: unknown population \"%s\"", i, shown);
+				goto bad;
+			}
+			int64_t n = json_object_is_type(count, json_type_int) ? json_object_get_int64(count) : -1;
+			uint64_t per_block = 1u << 20;  /* pages: block sizes stay far below 4 GiB */
+			if (n <= 0 || (uint64_t)n > per_block) {
+				err_set(e, "held[%zu].%s: bad page count", i, shown);
+				goto bad;
+			}
+			s->held[s->nheld++] = (struct held){ .block = block, .pop = pop, .pages = (uint64_t)n };
+		}
+	}
+	return 0;
+bad:
+	guest_state_free(s);
+	return err_wrap(e, "guest state message");
+}
+
+void proto_error_text(struct json_object *msg, char *buf, size_t len)
+{
+	struct json_object *v;
+	char in[32] = "", text[400] = "";
+	if (json_object_object_get_ex(msg, "in", &v) && json_object_is_type(v, json_type_string))
+		sanitize(json_object_get_string(v), in, sizeof(in));
+	if (json_object_object_get_ex(msg, "message", &v) && json_object_is_type(v, json_type_string))
+		sanitize(json_object_get_string(v), text, sizeof(text));
+	snprintf(buf, len, "guest error%s%s: %s", in[0] ? " in " : "", in, text[0] ? text : "(no message)");
+}

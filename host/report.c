@@ -1,0 +1,119 @@
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "units.h"
+
+void report_init(struct report *r, const struct scenario *s)
+{
+	memset(r, 0, sizeof(*r));
+	r->scn = s;
+	r->status = RUN_COMPLETE;
+	r->verdict = VERDICT_ERROR;
+}
+
+void report_free(struct report *r)
+{
+	guest_state_free(&r->populate);
+	for (int i = 0; i < r->nsteps; i++)
+		guest_state_free(&r->steps[i].state);
+}
+
+__attribute__((format(printf, 2, 3))) static void finding(struct report *r, const char *fmt, ...)
+{
+	if (r->nfindings == REPORT_MAX_FINDINGS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->findings[r->nfindings++], sizeof(r->findings[0]), fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 2, 3))) static void warning(struct report *r, const char *fmt, ...)
+{
+	if (r->nwarnings == REPORT_MAX_FINDINGS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->warnings[r->nwarnings++], sizeof(r->warnings[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* Data checks that hold after every state: nothing corrupted or lost. */
+static void check_data(struct report *r, const struct guest_state *st, const char *when)
+{
+	for (int i = 0; i < st->npops; i++) {
+		const struct pop_state *p = &st->pops[i];
+		if (p->corrupted > r->scn->max_corrupted) {
+			if (p->has_first_bad)
+				finding(r, "%s: population %s has %" PRIu64 " corrupted pages (first: %s mapping, page %" PRIu64 ")",
+					when, p->name, p->corrupted, p->first_bad_mapping, p->first_bad_page);
+			else
+				finding(r, "%s: population %s has %" PRIu64 " corrupted pages", when, p->name, p->corrupted);
+		}
+		if (p->absent)
+			finding(r, "%s: population %s lost %" PRIu64 " pages (no longer present)", when, p->name, p->absent);
+	}
+}
+
+void report_evaluate(struct report *r)
+{
+	const struct scenario *s = r->scn;
+	char a[32], b[32], c[32];
+	r->nfindings = r->nwarnings = 0;
+	if (r->have_populate) {
+		for (int i = 0; i < r->populate.npops; i++) {
+			const struct pop_state *p = &r->populate.pops[i];
+			if (p->in_region < p->pages)
+				warning(r, "population %s: only %" PRIu64 " of %" PRIu64 " pages landed in the virtio-mem region",
+					p->name, p->in_region, p->pages);
+			if (p->thp_pages == 0)
+				warning(r, "population %s: the kernel gave base pages, no THPs: its THP case was not shown",
+					p->name);
+			if (p->note[0])
+				warning(r, "population %s: %s", p->name, p->note);
+		}
+		check_data(r, &r->populate, "after populate");
+	}
+	for (int i = 0; i < r->nsteps; i++) {
+		const struct step_report *st = &r->steps[i];
+		char when[96];
+		snprintf(when, sizeof(when), "after step %s", st->name);
+		if (!st->reached && s->unplug == UNPLUG_COMPLETE)
+			finding(r, "step %s: the device stayed at %s, %s was requested (%s could not be unplugged)", st->name,
+				format_size(st->size_after, a, sizeof(a)), format_size(st->requested, b, sizeof(b)),
+				format_size(st->size_after - (st->size_after > st->requested ? st->requested : st->size_after),
+					    c, sizeof(c)));
+		if (!st->have_state)
+			continue;
+		uint64_t guest_bytes = st->state.plugged * (r->have_region ? r->region.block_size : 0);
+		if (r->have_region && guest_bytes != st->size_after)
+			finding(r, "step %s: the guest sees %s plugged, the device reports %s", st->name,
+				format_size(guest_bytes, a, sizeof(a)), format_size(st->size_after, b, sizeof(b)));
+		check_data(r, &st->state, when);
+	}
+	if (r->status != RUN_COMPLETE)
+		r->verdict = VERDICT_ERROR;
+	else
+		r->verdict = r->nfindings ? VERDICT_FAIL : VERDICT_PASS;
+}
+
+int report_exit_status(const struct report *r)
+{
+	switch (r->verdict) {
+	case VERDICT_PASS:
+		return EXIT_PASS;
+	case VERDICT_FAIL:
+		return EXIT_FAIL;
+	default:
+		return EXIT_INFRA;
+	}
+}
+
+const char *verdict_name(enum verdict v)
+{
+	return v == VERDICT_PASS ? "pass" : v == VERDICT_FAIL ? "fail" : "error";
+}

@@ -1,0 +1,71 @@
+/* What a run found, the verdict, and its exit status. The text and JSON
+ * writers (report-text.c, report-json.c) render the same model. */
+#ifndef HOST_REPORT_H
+#define HOST_REPORT_H
+
+#include <stdio.h>
+#include "protocol.h"
+#include "scenario.h"
+#include "vm.h"
+
+/* Exit statuses: documented in README.md ("Exit status"). */
+enum {
+	EXIT_PASS = 0,      /* every expectation held */
+	EXIT_FAIL = 1,      /* an expectation failed: the kernel's result */
+	EXIT_INFRA = 2,     /* the run could not finish: VM, QEMU, guest, Ctrl-C */
+	EXIT_USAGE = 3,     /* bad command line or scenario */
+};
+
+enum run_status { RUN_COMPLETE, RUN_ERROR, RUN_INTERRUPTED };
+enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_ERROR };
+
+struct step_report {
+	char name[VMS_MAX_NAME + 1];
+	uint64_t requested, size_before, size_after;
+	uint64_t elapsed_ms;
+	unsigned kicks;            /* requested-size rewritten to retry at once */
+	bool reached;              /* device size == requested */
+	bool have_state;
+	struct guest_state state;  /* the guest's view after the step */
+};
+
+#define REPORT_MAX_FINDINGS 32
+
+struct report {
+	const struct scenario *scn;
+	char backend[16], kernel[512], kernel_release[128], accel[8], hypervisor[96], guest_program[64];
+	char outdir[512];
+	struct vm_region region;
+	bool have_region;
+	uint64_t memory_block_size;  /* the guest's, from its hello */
+	uint64_t plugged_at_start;
+	bool have_populate;
+	struct guest_state populate;
+	struct step_report steps[SCN_MAX_STEPS];
+	int nsteps;
+	uint64_t boot_ms, plug_ms, populate_ms, total_ms;
+	/* how far the run got */
+	enum run_status status;
+	char phase[80];            /* where it stopped, on error */
+	char error[1024];
+	char console_tail[2048];
+	/* evaluation */
+	enum verdict verdict;
+	char findings[REPORT_MAX_FINDINGS][256];   /* why it failed */
+	int nfindings;
+	char warnings[REPORT_MAX_FINDINGS][256];   /* what weakens the result */
+	int nwarnings;
+};
+
+void report_init(struct report *r, const struct scenario *s);
+void report_free(struct report *r);
+/* Decide the verdict from what was collected and the scenario's [expect]. */
+void report_evaluate(struct report *r);
+int report_exit_status(const struct report *r);
+const char *verdict_name(enum verdict v);
+
+void report_write_text(const struct report *r, FILE *out);
+struct json_object *report_to_json(const struct report *r);
+int report_write_json(const struct report *r, const char *path, struct err *e);
+
+#endif

@@ -1,0 +1,374 @@
+#define _GNU_SOURCE
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guest-link.h"
+#include "units.h"
+
+#define PLUG_TIMEOUT_MS 120000
+#define SHUTDOWN_TIMEOUT_MS 10000
+#define GUEST_IDLE_S 600
+
+void run_options_default(struct run_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->qemu = "qemu-system-x86_64";
+	o->accel = ACCEL_AUTO;
+	o->kick_ms = 2000;
+	o->settle_kicks = 4;
+}
+
+void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t len)
+{
+	/* quiet: the serial console is slow under TCG; panic=-1 with QEMU's
+	 * -no-reboot turns a guest panic into QEMU's exit, never a hang. */
+	snprintf(buf, len, "console=ttyS0 quiet panic=-1 memhp_default_state=%s vmemstress.idle=%d%s%s%s%s",
+		 s->zone == ZONE_KERNEL ? "online_kernel" : "online_movable", GUEST_IDLE_S,
+		 s->kernel_cmdline[0] ? " " : "", s->kernel_cmdline, extra && *extra ? " " : "", extra ? extra : "");
+}
+
+static int mkdir_p(const char *path, struct err *e)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return err_sys(e, "cannot create directory %s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return err_sys(e, "cannot create directory %s", buf);
+	return 0;
+}
+
+/* The last lines of the console log, sanitised, for error reports. */
+static void console_tail(const char *outdir, char *buf, size_t len)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/console.log", outdir);
+	buf[0] = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	off_t size = lseek(fd, 0, SEEK_END);
+	size_t want = len - 1;
+	off_t from = size > (off_t)want ? size - (off_t)want : 0;
+	ssize_t n = pread(fd, buf, want, from);
+	close(fd);
+	if (n <= 0) {
+		buf[0] = 0;
+		return;
+	}
+	buf[n] = 0;
+	char *start = buf;
+	if (from > 0 && (start = strchr(buf, '\n')))
+		start++;
+	else
+		start = buf;
+	size_t o = 0;
+	for (char *p = start; *p; p++)
+		if (*p == '\n' || (*p >= 0x20 && *p < 0x7f))
+			buf[o++] = *p;
+	while (o > 0 && buf[o - 1] == '\n')
+		o--;
+	buf[o] = 0;
+}
+
+struct ctx {
+	const struct run_options *o;
+	const struct scenario *s;
+	struct report *r;
+	struct vm vm;
+	struct guest_link link;
+	FILE *guest_log;
+	const char *pop_names[VMS_MAX_POPULATIONS];
+	struct state_expect expect;
+	char sockdir[32];
+};
+
+static int fail_in(struct ctx *c, const char *phase, struct err *e)
+{
+	snprintf(c->r->phase, sizeof(c->r->phase), "%s", phase);
+	snprintf(c->r->error, sizeof(c->r->error), "%s", e->msg);
+	c->r->status = vms_interrupted ? RUN_INTERRUPTED : RUN_ERROR;
+	return -1;
+}
+
+/* Wait until the device's size equals `target`, bounded by timeout_ms.
+ * When the size stops moving, rewrite requested-size (the "kick"): the
+ * guest driver then retries at once instead of on its 50-300 s timer. Gives
+ * up after settle_kicks kicks without progress. */
+static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool kick, uint64_t *size,
+		     unsigned *kicks, struct err *e)
+{
+	uint64_t start = now_ms(), deadline = start + timeout_ms, last_change = start, last_report = start;
+	uint64_t last = UINT64_MAX;
+	unsigned idle_kicks = 0;
+	*kicks = 0;
+	for (;;) {
+		if (c->vm.ops->get_size(&c->vm, size, e) < 0)
+			return -1;
+		uint64_t now = now_ms();
+		if (*size != last) {
+			last = *size;
+			last_change = now;
+			idle_kicks = 0;
+		}
+		if (*size == target)
+			return 0;
+		if (vms_interrupted)
+			return err_set(e, "interrupted");
+		if (now >= deadline)
+			return 1;
+		if (kick && now - last_change >= c->o->kick_ms * (idle_kicks + 1)) {
+			if (idle_kicks >= c->o->settle_kicks)
+				return 1;  /* settled: no progress through several retries */
+			if (c->vm.ops->set_requested(&c->vm, target, e) < 0)
+				return -1;
+			(*kicks)++;
+			idle_kicks++;
+			debug("kick %u: size still %" PRIu64, *kicks, *size);
+		}
+		if (now - last_report >= 5000) {
+			char a[32], b[32];
+			progress("  size %s, requested %s", format_size(*size, a, sizeof(a)), format_size(target, b, sizeof(b)));
+			last_report = now;
+		}
+		if (c->vm.ops->wait_event(&c->vm, 250, e) < 0)
+			return -1;
+	}
+}
+
+static int phase_boot(struct ctx *c, uint64_t t0)
+{
+	struct err e = { "" };
+	struct report *r = c->r;
+	char cmdline[1200];
+	run_cmdline(c->s, c->o->extra_cmdline, cmdline, sizeof(cmdline));
+	/* sockets live in a private 0700 directory: nobody else can talk to QMP */
+	snprintf(c->sockdir, sizeof(c->sockdir), "/tmp/vmemstress.XXXXXX");
+	if (!mkdtemp(c->sockdir)) {
+		err_sys(&e, "mkdtemp %s", c->sockdir);
+		c->sockdir[0] = 0;
+		return fail_in(c, "boot", &e);
+	}
+	const char *sockdir = c->sockdir;
+	struct vm_config vc = {
+		.kernel = c->o->kernel, .initrd = c->o->initrd, .cmdline = cmdline, .qemu = c->o->qemu,
+		.accel = c->o->accel, .cpus = c->s->cpus, .boot_memory = c->s->boot_memory,
+		.region_size = c->s->region_size, .initial_size = c->s->initial_size,
+		.block_size = c->s->block_size, .sockdir = sockdir, .outdir = c->o->outdir,
+	};
+	uint64_t timeout = c->o->boot_timeout_ms ? c->o->boot_timeout_ms : c->s->boot_timeout_ms;
+	uint64_t deadline = t0 + timeout;
+	progress("booting %s (%s)", c->o->kernel, c->vm.ops->name);
+	int rc = c->vm.ops->start(&c->vm, &vc, deadline, &e);
+	snprintf(r->accel, sizeof(r->accel), "%s", c->vm.accel);
+	snprintf(r->hypervisor, sizeof(r->hypervisor), "%s", c->vm.hypervisor);
+	if (rc < 0)
+		return fail_in(c, "boot", &e);
+	guest_link_init(&c->link, &c->vm, c->guest_log);
+	struct json_object *msg;
+	if (guest_expect(&c->link, "hello", deadline, &msg, &e) < 0) {
+		if (!vms_interrupted && now_ms() >= deadline)
+			err_set(&e, "the guest did not say hello within %" PRIu64 " s (accel %s)", timeout / 1000,
+				c->vm.accel[0] ? c->vm.accel : "?");
+		return fail_in(c, "boot", &e);
+	}
+	struct guest_hello h;
+	int pr = proto_hello(msg, &h, &e);
+	json_object_put(msg);
+	if (pr < 0)
+		return fail_in(c, "boot", &e);
+	snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", h.kernel);
+	snprintf(r->guest_program, sizeof(r->guest_program), "%s", h.program);
+	r->memory_block_size = h.memory_block_size;
+	r->boot_ms = now_ms() - t0;
+	progress("guest up: kernel %s, %s, accel %s (%.1f s)", h.kernel, h.program, c->vm.accel,
+		 (double)r->boot_ms / 1000);
+	return 0;
+}
+
+static int phase_plug(struct ctx *c)
+{
+	struct err e = { "" };
+	struct report *r = c->r;
+	uint64_t t = now_ms(), size;
+	unsigned kicks;
+	if (c->vm.ops->region(&c->vm, &r->region, &e) < 0)
+		return fail_in(c, "plug", &e);
+	r->have_region = true;
+	if (r->region.size != c->s->region_size || r->region.block_size != c->s->block_size || !r->memory_block_size ||
+	    r->region.addr % r->region.block_size) {
+		err_set(&e, "the device reports region %#" PRIx64 "+%#" PRIx64 " with block size %#" PRIx64
+			    ", which does not match the scenario",
+			r->region.addr, r->region.size, r->region.block_size);
+		return fail_in(c, "plug", &e);
+	}
+	int w = wait_size(c, c->s->initial_size, PLUG_TIMEOUT_MS, false, &size, &kicks, &e);
+	if (w != 0) {
+		if (w > 0) {
+			char a[32], b[32];
+			err_set(&e, "the guest plugged only %s of %s within %d s", format_size(size, a, sizeof(a)),
+				format_size(c->s->initial_size, b, sizeof(b)), PLUG_TIMEOUT_MS / 1000);
+		}
+		return fail_in(c, "plug", &e);
+	}
+	r->plugged_at_start = size;
+	r->plug_ms = now_ms() - t;
+	char a[32];
+	progress("plugged %s (%.1f s)", format_size(size, a, sizeof(a)), (double)r->plug_ms / 1000);
+	c->expect = (struct state_expect){
+		.nblocks = r->region.size / r->region.block_size,
+		.first_mblock = r->region.addr / r->memory_block_size,
+		.last_mblock = (r->region.addr + r->region.size - 1) / r->memory_block_size,
+		.npops = c->s->npops,
+		.pop_names = c->pop_names,
+	};
+	return 0;
+}
+
+static int phase_populate(struct ctx *c)
+{
+	struct err e = { "" };
+	struct report *r = c->r;
+	uint64_t t = now_ms(), total = 0;
+	struct json_object *cmd = json_object_new_object(), *reg = json_object_new_object(), *pops = json_object_new_array();
+	json_object_object_add(cmd, "cmd", json_object_new_string("setup"));
+	json_object_object_add(reg, "addr", json_object_new_int64((int64_t)r->region.addr));
+	json_object_object_add(reg, "size", json_object_new_int64((int64_t)r->region.size));
+	json_object_object_add(reg, "block_size", json_object_new_int64((int64_t)r->region.block_size));
+	json_object_object_add(reg, "node", json_object_new_int(r->region.node));
+	json_object_object_add(cmd, "region", reg);
+	json_object_object_add(cmd, "thp", json_object_new_string(c->s->thp));
+	for (int i = 0; i < c->s->npops; i++) {
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "name", json_object_new_string(c->s->pops[i].name));
+		json_object_object_add(p, "type", json_object_new_string(c->s->pops[i].type));
+		json_object_object_add(p, "size", json_object_new_int64((int64_t)c->s->pops[i].size));
+		json_object_array_add(pops, p);
+		total += c->s->pops[i].size;
+	}
+	json_object_object_add(cmd, "populations", pops);
+	char a[32];
+	progress("populating %d population%s, %s", c->s->npops, c->s->npops == 1 ? "" : "s",
+		 format_size(total, a, sizeof(a)));
+	if (guest_send(&c->link, cmd, &e) < 0)
+		return fail_in(c, "populate", &e);
+	/* generous: TCG faults and stamps roughly 100 MiB/s on these machines */
+	uint64_t deadline = now_ms() + 120000 + total / (1u << 20) * 1000;
+	struct json_object *msg;
+	if (guest_expect(&c->link, "state", deadline, &msg, &e) < 0)
+		return fail_in(c, "populate", &e);
+	int pr = proto_state(msg, &c->expect, &r->populate, &e);
+	json_object_put(msg);
+	if (pr < 0)
+		return fail_in(c, "populate", &e);
+	r->have_populate = true;
+	r->populate_ms = now_ms() - t;
+	progress("populated (%.1f s)", (double)r->populate_ms / 1000);
+	return 0;
+}
+
+static int phase_step(struct ctx *c, const struct scn_step *step)
+{
+	struct err e = { "" };
+	struct report *r = c->r;
+	struct step_report *st = &r->steps[r->nsteps++];
+	char phase[64], a[32], b[32];
+	snprintf(phase, sizeof(phase), "step %s", step->name);
+	snprintf(st->name, sizeof(st->name), "%s", step->name);
+	st->requested = step->requested;
+	uint64_t t = now_ms();
+	if (c->vm.ops->get_size(&c->vm, &st->size_before, &e) < 0)
+		return fail_in(c, phase, &e);
+	progress("step %s: requested-size %s (now %s)", step->name, format_size(step->requested, a, sizeof(a)),
+		 format_size(st->size_before, b, sizeof(b)));
+	if (c->vm.ops->set_requested(&c->vm, step->requested, &e) < 0)
+		return fail_in(c, phase, &e);
+	int w = wait_size(c, step->requested, step->timeout_ms, true, &st->size_after, &st->kicks, &e);
+	st->elapsed_ms = now_ms() - t;
+	if (w < 0)
+		return fail_in(c, phase, &e);
+	st->reached = w == 0;
+	progress("step %s: size %s after %.1f s%s", step->name, format_size(st->size_after, a, sizeof(a)),
+		 (double)st->elapsed_ms / 1000, st->reached ? "" : " (NOT reached)");
+
+	struct json_object *cmd = json_object_new_object(), *msg;
+	json_object_object_add(cmd, "cmd", json_object_new_string("state"));
+	json_object_object_add(cmd, "step", json_object_new_string(step->name));
+	if (guest_send(&c->link, cmd, &e) < 0 || guest_expect(&c->link, "state", now_ms() + 120000, &msg, &e) < 0)
+		return fail_in(c, phase, &e);
+	int pr = proto_state(msg, &c->expect, &st->state, &e);
+	json_object_put(msg);
+	if (pr < 0)
+		return fail_in(c, phase, &e);
+	st->have_state = true;
+	return 0;
+}
+
+static void phase_shutdown(struct ctx *c)
+{
+	struct err e;
+	if (c->vm.guest_fd >= 0 && c->r->status == RUN_COMPLETE) {
+		struct json_object *cmd = json_object_new_object();
+		json_object_object_add(cmd, "cmd", json_object_new_string("poweroff"));
+		if (guest_send(&c->link, cmd, &e) == 0) {
+			char why[200];
+			uint64_t deadline = now_ms() + SHUTDOWN_TIMEOUT_MS;
+			while (c->vm.ops->alive(&c->vm, why, sizeof(why)) && now_ms() < deadline && !vms_interrupted)
+				c->vm.ops->wait_event(&c->vm, 100, &e);
+		}
+	}
+	c->vm.ops->stop(&c->vm);
+	if (c->sockdir[0])
+		rmdir(c->sockdir);
+}
+
+int run_scenario(const struct run_options *o, const struct scenario *s, struct report *r)
+{
+	struct err e = { "" };
+	struct ctx c = { .o = o, .s = s, .r = r };
+	uint64_t t0 = now_ms();
+	snprintf(r->backend, sizeof(r->backend), "%s", vm_qemu_ops.name);
+	snprintf(r->kernel, sizeof(r->kernel), "%s", o->kernel);
+	snprintf(r->outdir, sizeof(r->outdir), "%s", o->outdir);
+	for (int i = 0; i < s->npops; i++)
+		c.pop_names[i] = s->pops[i].name;
+	c.vm.ops = &vm_qemu_ops;
+	c.vm.guest_fd = -1;
+
+	if (mkdir_p(o->outdir, &e) < 0) {
+		fail_in(&c, "setup", &e);
+		report_evaluate(r);
+		return report_exit_status(r);
+	}
+	char path[600];
+	snprintf(path, sizeof(path), "%s/guest.log", o->outdir);
+	c.guest_log = fopen(path, "w");
+
+	if (phase_boot(&c, t0) == 0 && phase_plug(&c) == 0 && phase_populate(&c) == 0)
+		for (int i = 0; i < s->nsteps; i++)
+			if (phase_step(&c, &s->steps[i]) < 0)
+				break;
+	phase_shutdown(&c);
+	guest_link_free(&c.link);
+	if (c.guest_log)
+		fclose(c.guest_log);
+	if (r->status != RUN_COMPLETE)
+		console_tail(o->outdir, r->console_tail, sizeof(r->console_tail));
+	r->total_ms = now_ms() - t0;
+	report_evaluate(r);
+	return report_exit_status(r);
+}

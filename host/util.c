@@ -1,0 +1,131 @@
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+volatile sig_atomic_t vms_interrupted;
+int vms_verbosity = 1;
+static uint64_t clock_start;
+
+static int vformat(struct err *e, const char *fmt, va_list ap)
+{
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	return -1;
+}
+
+int err_set(struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vformat(e, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_sys(struct err *e, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vformat(e, fmt, ap);
+	va_end(ap);
+	size_t n = strlen(e->msg);
+	snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+int err_wrap(struct err *e, const char *fmt, ...)
+{
+	char old[sizeof(e->msg)], prefix[sizeof(e->msg)];
+	snprintf(old, sizeof(old), "%s", e->msg);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+	return -1;
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	vms_interrupted = 1;
+}
+
+void install_signal_handlers(void)
+{
+	/* No SA_RESTART: a blocked poll() returns EINTR and the loop sees the
+	 * flag at once. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void progress_start_clock(void)
+{
+	clock_start = now_ms();
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	char line[1200];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	uint64_t t = now_ms() - clock_start;
+	fprintf(stderr, "[%4llu.%llus] %s\n", (unsigned long long)(t / 1000),
+		(unsigned long long)(t % 1000 / 100), line);
+}
+
+void progress(const char *fmt, ...)
+{
+	if (vms_verbosity < 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void debug(const char *fmt, ...)
+{
+	if (vms_verbosity < 2)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p) {
+		fprintf(stderr, "vmemstress: out of memory\n");
+		abort();
+	}
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+	if (!p) {
+		fprintf(stderr, "vmemstress: out of memory\n");
+		abort();
+	}
+	return p;
+}

@@ -1,0 +1,40 @@
+/* Helpers every host module uses: errors with context, time, progress. */
+#ifndef HOST_UTIL_H
+#define HOST_UTIL_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Errors travel as text in a caller's buffer, so the one line the user sees
+ * names what failed, with which file, line or value. */
+struct err {
+	char msg[1024];
+};
+
+__attribute__((format(printf, 2, 3))) int err_set(struct err *e, const char *fmt, ...);
+/* Like err_set, appending ": strerror(errno)". */
+__attribute__((format(printf, 2, 3))) int err_sys(struct err *e, const char *fmt, ...);
+/* Prefix an existing message: "what: <old message>". */
+__attribute__((format(printf, 2, 3))) int err_wrap(struct err *e, const char *fmt, ...);
+
+uint64_t now_ms(void);  /* CLOCK_MONOTONIC */
+
+/* Set by SIGINT/SIGTERM; every wait loop checks it. */
+extern volatile sig_atomic_t vms_interrupted;
+void install_signal_handlers(void);
+
+/* Progress on stderr: "[  3.1s] message", relative to the run's start. */
+extern int vms_verbosity;  /* 0 quiet, 1 progress (default), 2 debug */
+void progress_start_clock(void);
+__attribute__((format(printf, 1, 2))) void progress(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void debug(const char *fmt, ...);
+
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

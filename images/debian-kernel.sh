@@ -1,0 +1,71 @@
+#!/bin/sh
+# Fetch and unpack a Debian kernel package into a cache directory keyed by
+# package name and version, and print that directory. A second call with the
+# same package version does nothing but print it.
+#
+#   images/debian-kernel.sh CACHE_ROOT [PACKAGE]
+#
+# PACKAGE defaults to what the meta-package linux-image-cloud-amd64 depends
+# on: the newest cloud kernel of this Debian release.
+# The directory holds: vmlinuz, config, release, modules/*.ko (only the
+# modules in images/guest-modules.txt that are not built in).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=${1:?usage: debian-kernel.sh CACHE_ROOT [PACKAGE]}
+pkg=${2:-}
+say() { echo "vmemstress: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+resolve() {
+	if [ -z "$pkg" ]; then
+		pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1)
+	fi
+	[ -n "$pkg" ] && version=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+	[ -n "$pkg" ] && [ -n "${version:-}" ] && [ "$version" != "(none)" ]
+}
+
+if ! resolve; then
+	# Empty or stale package lists: refresh once (needs root), then retry.
+	if [ "$(id -u)" = 0 ]; then
+		say "refreshing the package lists to find the kernel package"
+		apt-get update -qq >&2 || true
+	fi
+	resolve || die "cannot find the Debian kernel package ${pkg:-linux-image-cloud-amd64} (run apt-get update as root)"
+fi
+
+dir="$root/kernels/$pkg-$version"
+if [ -f "$dir/.complete" ]; then
+	echo "$dir"
+	exit 0
+fi
+
+mkdir -p "$root/kernels"
+tmp=$(mktemp -d "$root/kernels/.fetch.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+say "downloading $pkg $version"
+sandbox=""
+[ "$(id -u)" = 0 ] && sandbox="-o APT::Sandbox::User=root"
+# shellcheck disable=SC2086
+(cd "$tmp" && apt-get download -q $sandbox "$pkg=$version" >&2) ||
+	die "apt-get download $pkg=$version failed"
+deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || die "apt-get download $pkg=$version produced no .deb"
+say "unpacking $(basename "$deb")"
+dpkg -x "$deb" "$tmp/x" || die "dpkg -x $deb failed (corrupt package?)"
+
+vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* 2>/dev/null | head -n 1)
+[ -n "$vmlinuz" ] || die "$pkg has no /boot/vmlinuz-*"
+release=${vmlinuz##*/vmlinuz-}
+mkdir -p "$tmp/out/modules"
+cp "$vmlinuz" "$tmp/out/vmlinuz"
+cp "$tmp/x/boot/config-$release" "$tmp/out/config" 2>/dev/null || true
+echo "$release" > "$tmp/out/release"
+printf '%s %s\n' "$pkg" "$version" > "$tmp/out/package"
+"$here/collect-modules.sh" "$tmp/x/lib/modules/$release" "$tmp/out/modules"
+
+rm -rf "$dir"
+touch "$tmp/out/.complete"
+mv "$tmp/out" "$dir"
+say "kernel $release cached in $dir"
+echo "$dir"
