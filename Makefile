@@ -36,7 +36,7 @@ $(BUILD)/vmemstress-guest: $(GUEST_SRCS) $(HEADERS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HOST_CFLAGS) -Ihost -o $@ $< $(HOST_LIB_SRCS) $(HOST_LIBS) -lcmocka -lm
+	$(CC) $(CFLAGS) $(HOST_CFLAGS) -Ihost -DSRCDIR='"$(CURDIR)"' -o $@ $< $(HOST_LIB_SRCS) $(HOST_LIBS) -lcmocka -lm
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)

@@ -58,7 +58,7 @@ int channel_open(struct channel *c, const char *name, unsigned timeout_ms, struc
 	return 0;
 }
 
-static int write_all(struct channel *c, const char *p, size_t len, uint64_t deadline, struct err *e)
+int channel_write_raw(struct channel *c, const char *p, size_t len, uint64_t deadline, struct err *e)
 {
 	while (len > 0) {
 		ssize_t n = write(c->fd, p, len);
@@ -82,11 +82,11 @@ static int write_all(struct channel *c, const char *p, size_t len, uint64_t dead
 int channel_send(struct channel *c, struct json_object *obj, unsigned timeout_ms, struct err *e)
 {
 	size_t len;
-	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
+	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	uint64_t deadline = now_ms() + timeout_ms;
 	if (len + 1 > VMS_MAX_GUEST_LINE)
 		return err_set(e, "message of %zu bytes exceeds the protocol's %u", len, VMS_MAX_GUEST_LINE);
-	if (write_all(c, s, len, deadline, e) < 0 || write_all(c, "\n", 1, deadline, e) < 0)
+	if (channel_write_raw(c, s, len, deadline, e) < 0 || channel_write_raw(c, "\n", 1, deadline, e) < 0)
 		return -1;
 	return 0;
 }

@@ -35,6 +35,12 @@ static struct population pops[VMS_MAX_POPULATIONS];
 static int npops;
 static struct region region;
 static bool have_region;
+/* Test-only faults (vmemstress.fault=NAME on the kernel command line), so
+ * the host's defences and the integrity check can be shown to work:
+ *   garbage-hello  send a line that is not JSON instead of the hello
+ *   corrupt-page   overwrite one population page before each state report
+ *                  after populate (the verify must count it) */
+static char fault[32];
 
 static void send_or_log(struct json_object *msg)
 {
@@ -198,6 +204,10 @@ static void handle(const char *line)
 		}
 	} else if (strcmp(name, "state") == 0) {
 		const char *step = json_object_object_get_ex(cmd, "step", &v) ? json_object_get_string(v) : "";
+		if (strcmp(fault, "corrupt-page") == 0 && npops > 0 && pops[0].nmaps > 0 && pops[0].maps[0].pid == 0) {
+			glog("fault corrupt-page: overwriting page 0 of population %s", pops[0].name);
+			memset((void *)pops[0].maps[0].addr, 0xA5, 64);
+		}
 		struct json_object *st = have_region ? state_build(step, &region, pops, npops, false, &e) : NULL;
 		if (!st)
 			send_error("state", have_region ? e.msg : "state asked before setup");
@@ -228,7 +238,15 @@ int main(void)
 	if (channel_open(&chan, VMS_PORT_NAME, 30000, &e) < 0)
 		fatal("channel", e.msg);
 	chan_ok = true;
-	send_hello();
+	system_cmdline_param("vmemstress.fault", fault, sizeof(fault));
+	if (strcmp(fault, "garbage-hello") == 0) {
+		static const char junk[] = "\x01\x02{not json at all\n";
+		glog("fault garbage-hello: sending garbage");
+		if (channel_write_raw(&chan, junk, sizeof(junk) - 1, now_ms() + SEND_TIMEOUT_MS, &e) < 0)
+			glog("%s", e.msg);
+	} else {
+		send_hello();
+	}
 
 	char buf[32];
 	unsigned idle_s = DEFAULT_IDLE_S;

@@ -23,7 +23,7 @@ void guest_link_free(struct guest_link *g)
 int guest_send(struct guest_link *g, struct json_object *cmd, struct err *e)
 {
 	size_t len;
-	const char *s = json_object_to_json_string_length(cmd, JSON_C_TO_STRING_PLAIN, &len);
+	const char *s = json_object_to_json_string_length(cmd, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (g->log) {
 		fprintf(g->log, "%llu > %s\n", (unsigned long long)now_ms(), s);
 		fflush(g->log);
@@ -66,9 +66,14 @@ int guest_expect(struct guest_link *g, const char *want, uint64_t deadline_ms, s
 		uint64_t now = now_ms(), slice = now + 200 < deadline_ms ? now + 200 : deadline_ms;
 		int r = linebuf_read(&g->lb, g->vm->guest_fd, &line, slice, e);
 		if (r < 0) {
+			/* The channel closes as QEMU exits: give it a moment so
+			 * the error names the real cause (panic, crash). */
 			char why[256];
-			if (!g->vm->ops->alive(g->vm, why, sizeof(why)))
-				return err_set(e, "%s", why);
+			for (int i = 0; i < 40; i++) {
+				if (!g->vm->ops->alive(g->vm, why, sizeof(why)))
+					return err_set(e, "%s while waiting for the guest's %s", why, want);
+				poll(NULL, 0, 50);
+			}
 			return err_wrap(e, "guest channel");
 		}
 		if (r == 0) {

@@ -78,14 +78,19 @@ int linebuf_read(struct linebuf *lb, int fd, char **line, uint64_t deadline_ms, 
 			return r;
 		if (lb->eof)
 			return err_set(e, "connection closed");
-		uint64_t now = now_ms();
-		if (now >= deadline_ms || vms_interrupted)
+		if (vms_interrupted)
 			return 0;
+		/* past the deadline, still take what is already there */
+		uint64_t now = now_ms();
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		int pr = poll(&pfd, 1, (int)(deadline_ms - now));
+		int pr = poll(&pfd, 1, now >= deadline_ms ? 0 : (int)(deadline_ms - now));
 		if (pr < 0 && errno != EINTR)
 			return err_sys(e, "poll");
-		if (pr > 0 && linebuf_fill(lb, fd, e) == -1)
-			return -1;
+		if (pr > 0) {
+			if (linebuf_fill(lb, fd, e) == -1)
+				return -1;
+		} else if (now_ms() >= deadline_ms) {
+			return 0;
+		}
 	}
 }

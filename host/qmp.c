@@ -17,7 +17,7 @@ char *qmp_format_command(const char *command, struct json_object *args, int64_t 
 	if (args)
 		json_object_object_add(o, "arguments", json_object_get(args));
 	json_object_object_add(o, "id", json_object_new_int64(id));
-	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }

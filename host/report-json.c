@@ -170,7 +170,7 @@ int report_write_json(const struct report *r, const char *path, struct err *e)
 		json_object_put(o);
 		return err_sys(e, "cannot write %s", tmp);
 	}
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED), f);
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE), f);
 	fputc('\n', f);
 	json_object_put(o);
 	if (fclose(f) != 0) {

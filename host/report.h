@@ -48,7 +48,7 @@ struct report {
 	enum run_status status;
 	char phase[80];            /* where it stopped, on error */
 	char error[1024];
-	char console_tail[2048];
+	char console_tail[3072];
 	/* evaluation */
 	enum verdict verdict;
 	char findings[REPORT_MAX_FINDINGS][256];   /* why it failed */

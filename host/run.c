@@ -52,37 +52,49 @@ static int mkdir_p(const char *path, struct err *e)
 	return 0;
 }
 
-/* The last lines of the console log, sanitised, for error reports. */
+/* The end of the console log, sanitised, for error reports. When it holds
+ * a panic, oops or BUG, start at that line: the cause is worth more than
+ * the tail of a stack trace. */
 static void console_tail(const char *outdir, char *buf, size_t len)
 {
-	char path[600];
+	static const char *const markers[] = { "Kernel panic", "BUG:", "Oops:", "general protection fault",
+					       "WARNING:", NULL };
+	char path[600], raw[16384];
 	snprintf(path, sizeof(path), "%s/console.log", outdir);
 	buf[0] = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	off_t size = lseek(fd, 0, SEEK_END);
-	size_t want = len - 1;
-	off_t from = size > (off_t)want ? size - (off_t)want : 0;
-	ssize_t n = pread(fd, buf, want, from);
+	off_t from = size > (off_t)sizeof(raw) - 1 ? size - (off_t)sizeof(raw) + 1 : 0;
+	ssize_t n = pread(fd, raw, sizeof(raw) - 1, from);
 	close(fd);
-	if (n <= 0) {
-		buf[0] = 0;
+	if (n <= 0)
 		return;
-	}
-	buf[n] = 0;
-	char *start = buf;
-	if (from > 0 && (start = strchr(buf, '\n')))
-		start++;
-	else
-		start = buf;
+	raw[n] = 0;
+	/* drop NULs and control characters but newlines */
 	size_t o = 0;
-	for (char *p = start; *p; p++)
-		if (*p == '\n' || (*p >= 0x20 && *p < 0x7f))
-			buf[o++] = *p;
-	while (o > 0 && buf[o - 1] == '\n')
-		o--;
-	buf[o] = 0;
+	for (ssize_t i = 0; i < n; i++)
+		if (raw[i] == '\n' || (raw[i] >= 0x20 && raw[i] < 0x7f))
+			raw[o++] = raw[i];
+	raw[o] = 0;
+	char *start = NULL;
+	for (int i = 0; markers[i] && !start; i++)
+		start = strstr(raw, markers[i]);
+	if (start) {
+		while (start > raw && start[-1] != '\n')
+			start--;
+	} else {
+		start = o > len - 1 ? raw + o - (len - 1) : raw;
+		if (start > raw && (start = strchr(start, '\n')))
+			start++;
+		else if (!start)
+			start = raw;
+	}
+	snprintf(buf, len, "%s", start);
+	size_t l = strlen(buf);
+	while (l > 0 && buf[l - 1] == '\n')
+		buf[--l] = 0;
 }
 
 struct ctx {

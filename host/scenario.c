@@ -69,7 +69,9 @@ static int fail(struct parse_ctx *c, const char *section, const char *key, const
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	if (!c->failed) {
-		if (key)
+		if (key && !*section)
+			err_set(c->e, "%s:%d: %s: %s", c->s->path, c->line, key, what);
+		else if (key)
 			err_set(c->e, "%s:%d: [%s] %s: %s", c->s->path, c->line, section, key, what);
 		else
 			err_set(c->e, "%s:%d: [%s]: %s", c->s->path, c->line, section, what);

@@ -135,8 +135,15 @@ static void build_argv(struct argv *a, const struct vm_config *c, const struct q
 static bool qemu_alive(struct vm *vm, char *why, size_t len)
 {
 	struct qemu *q = vm->priv;
+	if (!q)
+		return false;
 	if (!child_exited(&q->proc))
 		return true;
+	/* QEMU said why it stopped (SHUTDOWN event) just before exiting. */
+	if (q->qmp.fd >= 0 && !q->qmp.shutdown) {
+		struct err ignored;
+		qmp_pump(&q->qmp, 0, &ignored);
+	}
 	char how[96];
 	child_describe(&q->proc, how, sizeof(how));
 	if (q->qmp.shutdown && strcmp(q->qmp.shutdown_reason, "guest-reset") == 0)

@@ -25,7 +25,14 @@ resolve() {
 	[ -n "$pkg" ] && [ -n "${version:-}" ] && [ "$version" != "(none)" ]
 }
 
-if ! resolve; then
+# Resolving the package through apt-cache takes over a second; remember the
+# answer for as long as the package lists stay the same.
+lists_key=$(stat -c '%n %Y %s' /var/lib/apt/lists/*_Packages 2>/dev/null | cksum | cut -d' ' -f1)
+memo="$root/kernels/.resolved-${pkg:-default}"
+if [ -f "$memo" ] && [ "$(sed -n 1p "$memo")" = "$lists_key" ]; then
+	pkg=$(sed -n 2p "$memo")
+	version=$(sed -n 3p "$memo")
+elif ! resolve; then
 	# Empty or stale package lists: refresh once (needs root), then retry.
 	if [ "$(id -u)" = 0 ]; then
 		say "refreshing the package lists to find the kernel package"
@@ -33,6 +40,10 @@ if ! resolve; then
 	fi
 	resolve || die "cannot find the Debian kernel package ${pkg:-linux-image-cloud-amd64} (run apt-get update as root)"
 fi
+
+mkdir -p "$root/kernels"
+lists_key=$(stat -c '%n %Y %s' /var/lib/apt/lists/*_Packages 2>/dev/null | cksum | cut -d' ' -f1)
+printf '%s\n%s\n%s\n' "$lists_key" "$pkg" "$version" > "$memo"
 
 dir="$root/kernels/$pkg-$version"
 if [ -f "$dir/.complete" ]; then

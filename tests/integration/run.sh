@@ -1,0 +1,165 @@
+#!/bin/bash
+# Integration tests: real QEMU VMs with Debian's kernel (KVM when usable,
+# else TCG). Each test checks the exit status, the report's content and that
+# no QEMU process of the run is left. Prints "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+host="$top/build/vmemstress"
+work=$(mktemp -d /tmp/vmemstress-it.XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+
+image=$(images/build.sh build build/vmemstress-guest) || { echo "cannot build the guest image"; exit 1; }
+KERNEL=$(echo "$image" | sed -n 1p)
+INITRD=$(echo "$image" | sed -n 2p)
+
+passed=0 failed=0 current="" problems=""
+check() {  # check DESCRIPTION COMMAND...
+	if ! "${@:2}"; then
+		problems="$problems
+    - $1"
+	fi
+}
+begin() { current=$1; problems=""; echo "--- $current"; }
+end() {
+	if [ -z "$problems" ]; then
+		passed=$((passed + 1)); echo "ok   $current"
+	else
+		failed=$((failed + 1)); echo "FAIL $current:$problems"
+		# show why, so a CI log alone explains the failure
+		if [ -n "${out:-}" ] && [ -f "$out.stdout" ]; then
+			echo "    last lines of the report ($out.stdout):"
+			tail -n 15 "$out.stdout" | sed 's/^/      | /'
+			tail -n 5 "$out.stderr" 2>/dev/null | sed 's/^/      ! /'
+		fi
+	fi
+	out=""
+}
+# jq expression must be true for the file
+jqt() { jq -e "$2" "$1" >/dev/null 2>&1; }
+contains() { grep -qF -- "$2" "$1"; }
+# no process of ours still has the run's console log on its command line
+# (QEMU's -chardev file,path=OUTDIR/console.log): track what we started
+no_qemu_left() { ! pgrep -f -- "$1/console.log" >/dev/null; }
+
+run_host() {  # run_host OUTDIR [options...] SCENARIO: status in $rc
+	local out=$1
+	shift
+	timeout 400 "$host" --kernel "$KERNEL" --initrd "$INITRD" -o "$out" "$@" >"$out.stdout" 2>"$out.stderr"
+	rc=$?
+}
+
+# 1. The default scenario through ./run.sh, as a user runs it.
+begin "default scenario passes on Debian's kernel, every block unplugged, every page verified"
+out=$work/default
+timeout 400 ./run.sh --no-deps -o "$out" --json "$work/default.json" >"$out.stdout" 2>"$out.stderr"
+rc=$?
+r=$work/default.json
+check "exit status 0 (got $rc)" test "$rc" = 0
+check "report verdict pass" jqt "$r" '.verdict == "pass" and .run.status == "complete"'
+check "accelerator named" jqt "$r" '.vm.accel == "tcg" or .vm.accel == "kvm"'
+check "kernel is Debian's cloud kernel" jqt "$r" '.vm.kernel_release | test("cloud-amd64$")'
+check "region of 512 blocks of 2 MiB on node 1" jqt "$r" '.region.blocks == 512 and .region.block_size == 2097152 and .region.node == 1'
+check "all plugged after boot" jqt "$r" '.region.plugged_at_start == 1073741824 and (.populate.map | test("^P{512}$"))'
+check "memory blocks onlined movable" jqt "$r" '[.populate.memory_blocks[].zone] | length == 8 and all(. == "Movable")'
+check "every population page in the region after populate" jqt "$r" 'all(.populate.populations[]; .in_region == .pages and .pages > 0)'
+check "thp-cow got THPs" jqt "$r" '.populate.populations[] | select(.type == "thp-cow") | .thp_pages >= 8192'
+check "step reached 0" jqt "$r" '.steps[0].reached and .steps[0].size_after == 0 and .steps[0].requested == 0'
+check "every block unplugged" jqt "$r" '(.steps[0].state.map | test("^U{512}$")) and .steps[0].state.plugged_blocks == 0 and (.steps[0].state.blocks | length == 0)'
+check "every page moved out of the region and verified" jqt "$r" 'all(.steps[0].state.populations[]; .in_region == 0 and .moved == .pages and .verified == .pages and .corrupted == 0 and .absent == 0)'
+check "text report ends in PASS" contains "$out.stdout" "PASS: every step reached its requested size; 40960 pages verified, 0 corrupted"
+check "artifacts kept" test -s "$out/console.log" -a -s "$out/qmp.log" -a -s "$out/guest.log" -a -s "$out/report.json" -a -s "$out/report.txt"
+check "no QEMU left" no_qemu_left "$out"
+end
+
+# 2. The integrity check can fail: the guest corrupts a page on purpose.
+begin "a corrupted page fails the run"
+out=$work/corrupt
+run_host "$out" --json "$out.json" --cmdline vmemstress.fault=corrupt-page scenarios/default.ini
+check "exit status 1 (got $rc)" test "$rc" = 1
+check "verdict fail" jqt "$out.json" '.verdict == "fail"'
+check "the anon population counts one corrupted page" jqt "$out.json" '.steps[0].state.populations[0] | .corrupted == 1 and .first_corrupted.page == 0'
+check "finding names population and page" contains "$out.stdout" "population anon has 1 corrupted pages (first: self mapping, page 0)"
+check "no QEMU left" no_qemu_left "$out"
+end
+
+# 3. A guest that sends garbage is an error, not a crash or a hang.
+begin "guest garbage gives a clear error"
+out=$work/garbage
+run_host "$out" --cmdline vmemstress.fault=garbage-hello scenarios/default.ini
+check "exit status 2 (got $rc)" test "$rc" = 2
+check "error says invalid JSON from the guest" contains "$out.stdout" "run failed during boot: guest sent invalid JSON"
+check "report.json written with the error" jqt "$out/report.json" '.run.status == "error" and .run.phase == "boot"'
+check "no QEMU left" no_qemu_left "$out"
+end
+
+# An initramfs without /init: the kernel panics at boot.
+mkdir -p "$work/empty/dev"
+(cd "$work/empty" && find . | cpio -o -H newc --quiet) >"$work/empty.cpio"
+
+# 4. A guest kernel panic ends the run at once with the panic text.
+begin "guest kernel panic is reported with the console tail"
+out=$work/panic
+timeout 400 "$host" --kernel "$KERNEL" --initrd "$work/empty.cpio" -o "$out" scenarios/default.ini >"$out.stdout" 2>"$out.stderr"
+rc=$?
+check "exit status 2 (got $rc)" test "$rc" = 2
+check "says the guest rebooted" contains "$out.stdout" "the guest rebooted (kernel panic?)"
+check "shows the panic from the console" contains "$out.stdout" "Kernel panic - not syncing"
+check "no QEMU left" no_qemu_left "$out"
+end
+
+# 5. A guest that never becomes ready: the boot wait is bounded.
+begin "a guest that never answers hits the boot timeout"
+out=$work/hang
+start=$(date +%s)
+timeout 400 "$host" --kernel "$KERNEL" --initrd "$work/empty.cpio" -o "$out" --boot-timeout 20s \
+	--cmdline panic=0 scenarios/default.ini >"$out.stdout" 2>"$out.stderr"
+rc=$?
+elapsed=$(( $(date +%s) - start ))
+check "exit status 2 (got $rc)" test "$rc" = 2
+check "says no hello within 20 s" contains "$out.stdout" "the guest did not say hello within 20 s"
+check "console tail included" contains "$out.stdout" "Kernel panic"
+check "gave up near the bound (took ${elapsed}s)" test "$elapsed" -lt 60
+check "no QEMU left" no_qemu_left "$out"
+end
+
+# 6. Ctrl-C during the run: stops, writes what it knows, leaves nothing.
+begin "SIGINT during the run writes a partial report and stops QEMU"
+out=$work/sigint
+"$host" --kernel "$KERNEL" --initrd "$INITRD" -o "$out" scenarios/default.ini >"$out.stdout" 2>"$out.stderr" &
+pid=$!
+for _ in $(seq 1 600); do
+	grep -q "populating" "$out.stderr" 2>/dev/null && break
+	sleep 0.1
+done
+kill -INT "$pid"
+waited=0
+while kill -0 "$pid" 2>/dev/null && [ $waited -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
+wait "$pid"
+rc=$?
+check "host ended within 30 s of SIGINT" test $waited -lt 300
+check "exit status 2 (got $rc)" test "$rc" = 2
+check "report says interrupted" jqt "$out/report.json" '.run.status == "interrupted" and .verdict == "error"'
+check "what was learnt before is kept" jqt "$out/report.json" '.region.blocks == 512 and .vm.kernel_release != ""'
+check "no QEMU left" no_qemu_left "$out"
+end
+
+# 7. Bad input before any VM: clear errors naming the file, line and key.
+begin "bad scenario, missing kernel, missing QEMU give clear errors"
+printf '[vm]\nregion-size = 1G\nzone = moveable\n' >"$work/typo.ini"
+"$host" --kernel "$KERNEL" --initrd "$INITRD" "$work/typo.ini" >"$work/typo.out" 2>&1
+rc=$?
+check "typo: exit status 3 (got $rc)" test "$rc" = 3
+check "typo: names file, line and key" contains "$work/typo.out" "$work/typo.ini:3: [vm] zone: \"moveable\" is not one of: movable, kernel"
+"$host" --kernel /nonexistent/bzImage --initrd "$INITRD" scenarios/default.ini >"$work/nokernel.out" 2>&1
+rc=$?
+check "missing kernel: exit status 3 (got $rc)" test "$rc" = 3
+check "missing kernel: names it" contains "$work/nokernel.out" "kernel /nonexistent/bzImage: cannot be read"
+out=$work/noqemu
+run_host "$out" --qemu /nonexistent/qemu-system-x86_64 scenarios/default.ini
+check "missing QEMU: exit status 2 (got $rc)" test "$rc" = 2
+check "missing QEMU: names it" contains "$out.stdout" "cannot run /nonexistent/qemu-system-x86_64: No such file or directory"
+end
+
+echo "integration: $passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,208 @@
+/* Decoding the guest's messages: the guest is untrusted, so every way a
+ * message can be wrong must give an error naming what is wrong. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "protocol.h"
+
+static const char *const names[] = { "anon", "thp-cow" };
+/* 8 device blocks of 2 MiB at 4 GiB; memory blocks of 128 MiB: block 32 */
+static const struct state_expect X = {
+	.nblocks = 8, .first_mblock = 32, .last_mblock = 32, .npops = 2, .pop_names = names,
+};
+
+#define POPS_OK                                                                                            \
+	"\"populations\":[{\"name\":\"anon\",\"type\":\"anon\",\"pages\":10,\"in_region\":10,\"absent\":0," \
+	"\"moved\":0,\"verified\":10,\"corrupted\":0},"                                                     \
+	"{\"name\":\"thp-cow\",\"type\":\"thp-cow\",\"pages\":1024,\"in_region\":1024,\"absent\":0,"        \
+	"\"moved\":0,\"verified\":1023,\"corrupted\":1,\"thp_pages\":512,"                                  \
+	"\"first_corrupted\":{\"mapping\":\"child\",\"page\":1}}]"
+#define MB_OK "\"memory_blocks\":[{\"index\":32,\"state\":\"online\",\"zone\":\"Movable\"}]"
+#define HELD_OK "\"held\":[{\"block\":0,\"pages\":{\"anon\":10,\"thp-cow\":512}},{\"block\":1,\"pages\":{\"thp-cow\":512}}]"
+
+static const char *good_state =
+	"{\"type\":\"state\",\"step\":\"unplug-all\",\"elapsed_ms\":12,\"map\":\"PPUUUUUU\"," POPS_OK "," MB_OK
+	"," HELD_OK "}";
+
+static int parse_state(const char *line, struct guest_state *s, struct err *e)
+{
+	struct json_object *msg;
+	const char *type;
+	if (proto_parse_line(line, &msg, &type, e) < 0)
+		return -1;
+	int r = proto_state(msg, &X, s, e);
+	json_object_put(msg);
+	return r;
+}
+
+static void decodes_a_good_state(void **state)
+{
+	struct guest_state s;
+	struct err e = { "" };
+	assert_int_equal(parse_state(good_state, &s, &e), 0);
+	assert_string_equal(s.step, "unplug-all");
+	assert_int_equal(s.nblocks, 8);
+	assert_int_equal(s.plugged, 2);
+	assert_int_equal(s.npops, 2);
+	assert_int_equal(s.pops[1].pages, 1024);
+	assert_int_equal(s.pops[1].corrupted, 1);
+	assert_int_equal(s.pops[1].thp_pages, 512);
+	assert_int_equal(s.pops[0].thp_pages, -1);
+	assert_true(s.pops[1].has_first_bad);
+	assert_string_equal(s.pops[1].first_bad_mapping, "child");
+	assert_int_equal(s.nmblocks, 1);
+	assert_string_equal(s.mblocks[0].zone, "Movable");
+	assert_int_equal(s.nheld, 3);
+	assert_int_equal(s.held[0].block, 0);
+	assert_int_equal(s.held[1].pop, 1);
+	assert_int_equal(s.held[2].block, 1);
+	assert_int_equal(s.held[2].pages, 512);
+	guest_state_free(&s);
+}
+
+/* Each case: a state message with one thing wrong, and words the error must
+ * contain. */
+static void rejects_bad_states(void **state)
+{
+	static const struct {
+		const char *line, *why;
+	} cases[] = {
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPU\"," POPS_OK "," MB_OK "," HELD_OK "}",
+		  "region has 8 blocks" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUX\"," POPS_OK "," MB_OK "," HELD_OK "}",
+		  "\"map\"[7]" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":-1,\"map\":\"PPUUUUUU\"," POPS_OK "," MB_OK "," HELD_OK "}",
+		  "elapsed_ms" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\",\"populations\":[]," MB_OK "," HELD_OK "}",
+		  "scenario has 2" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_OK "," MB_OK
+		  ",\"held\":[{\"block\":8,\"pages\":{\"anon\":1}}]}",
+		  "\"block\" = 8 is out of range" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_OK "," MB_OK
+		  ",\"held\":[{\"block\":1,\"pages\":{\"evil\\u001b[2J\":1}}]}",
+		  "unknown population \"evil?[2J\"" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_OK "," MB_OK
+		  ",\"held\":[{\"block\":1,\"pages\":{\"anon\":0}}]}",
+		  "bad page count" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_OK
+		  ",\"memory_blocks\":[{\"index\":31,\"state\":\"online\",\"zone\":\"Normal\"}]," HELD_OK "}",
+		  "outside the region" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\","
+		  "\"populations\":[{\"name\":\"anon\",\"type\":\"anon\",\"pages\":10,\"in_region\":10,\"absent\":0,"
+		  "\"moved\":0,\"verified\":10,\"corrupted\":5},{\"name\":\"thp-cow\",\"type\":\"thp-cow\",\"pages\":1,"
+		  "\"in_region\":1,\"absent\":0,\"moved\":0,\"verified\":1,\"corrupted\":0}]," MB_OK "," HELD_OK "}",
+		  "do not add up" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\","
+		  "\"populations\":[{\"name\":\"thp-cow\",\"type\":\"anon\",\"pages\":1,\"in_region\":1,\"absent\":0,"
+		  "\"moved\":0,\"verified\":1,\"corrupted\":0},{\"name\":\"anon\",\"type\":\"thp-cow\",\"pages\":1,"
+		  "\"in_region\":1,\"absent\":0,\"moved\":0,\"verified\":1,\"corrupted\":0}]," MB_OK "," HELD_OK "}",
+		  "the scenario's is \"anon\"" },
+		{ "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\",\"populations\":{}," MB_OK "," HELD_OK "}",
+		  "\"populations\" is missing or not an array" },
+		{ "{\"type\":\"state\",\"step\":7,\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_OK "," MB_OK "," HELD_OK "}",
+		  "\"step\" is not a string" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct guest_state s;
+		struct err e = { "" };
+		if (parse_state(cases[i].line, &s, &e) != -1)
+			fail_msg("case %zu accepted", i);
+		if (!strstr(e.msg, cases[i].why))
+			fail_msg("case %zu: error \"%s\" does not say \"%s\"", i, e.msg, cases[i].why);
+		assert_null(s.map);
+		assert_null(s.pops);
+	}
+}
+
+static void rejects_garbage_lines(void **state)
+{
+	static const struct {
+		const char *line, *why;
+	} cases[] = {
+		{ "", "invalid JSON" },
+		{ "\x01\x02{not json", "invalid JSON" },
+		{ "{\"type\":\"hello\"} trailing", "trailing bytes" },
+		{ "[1,2,3]", "without a string \"type\"" },
+		{ "{\"type\":5}", "without a string \"type\"" },
+		{ "{\"type\":\"x\",\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}", "invalid JSON" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *msg = NULL;
+		const char *type;
+		struct err e = { "" };
+		if (proto_parse_line(cases[i].line, &msg, &type, &e) != -1)
+			fail_msg("case %zu accepted", i);
+		if (!strstr(e.msg, cases[i].why))
+			fail_msg("case %zu: error \"%s\" does not say \"%s\"", i, e.msg, cases[i].why);
+		/* what is echoed back is printable */
+		for (const char *p = e.msg; *p; p++)
+			assert_true(*p >= 0x20 && *p < 0x7f);
+	}
+}
+
+static void checks_hello(void **state)
+{
+	struct json_object *msg;
+	const char *type;
+	struct guest_hello h;
+	struct err e;
+	char line[512];
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"hello\",\"proto\":%d,\"program\":\"vmemstress-guest 1\",\"kernel\":\"6.1.0-56-cloud-amd64\","
+		 "\"memory_block_size\":134217728,\"thp\":\"always [madvise] never\"}",
+		 VMS_PROTO_VERSION);
+	assert_int_equal(proto_parse_line(line, &msg, &type, &e), 0);
+	assert_string_equal(type, "hello");
+	assert_int_equal(proto_hello(msg, &h, &e), 0);
+	assert_string_equal(h.kernel, "6.1.0-56-cloud-amd64");
+	assert_int_equal(h.memory_block_size, 134217728);
+	json_object_put(msg);
+
+	snprintf(line, sizeof(line), "{\"type\":\"hello\",\"proto\":%d,\"program\":\"x\",\"kernel\":\"k\",\"memory_block_size\":1}",
+		 VMS_PROTO_VERSION + 1);
+	assert_int_equal(proto_parse_line(line, &msg, &type, &e), 0);
+	assert_int_equal(proto_hello(msg, &h, &e), -1);
+	assert_non_null(strstr(e.msg, "rebuild the guest image"));
+	json_object_put(msg);
+
+	char longname[400];
+	memset(longname, 'k', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	snprintf(line, sizeof(line), "{\"type\":\"hello\",\"proto\":%d,\"program\":\"x\",\"kernel\":\"%s\",\"memory_block_size\":1}",
+		 VMS_PROTO_VERSION, longname);
+	assert_int_equal(proto_parse_line(line, &msg, &type, &e), 0);
+	assert_int_equal(proto_hello(msg, &h, &e), -1);
+	assert_non_null(strstr(e.msg, "\"kernel\" is longer than"));
+	json_object_put(msg);
+}
+
+static void error_messages_are_sanitised(void **state)
+{
+	struct json_object *msg;
+	const char *type;
+	struct err e;
+	char text[200];
+	assert_int_equal(proto_parse_line("{\"type\":\"error\",\"in\":\"setup\",\"message\":\"no room\\u001b[31m on node 1\"}",
+					  &msg, &type, &e), 0);
+	proto_error_text(msg, text, sizeof(text));
+	assert_string_equal(text, "guest error in setup: no room?[31m on node 1");
+	json_object_put(msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(decodes_a_good_state),
+		cmocka_unit_test(rejects_bad_states),
+		cmocka_unit_test(rejects_garbage_lines),
+		cmocka_unit_test(checks_hello),
+		cmocka_unit_test(error_messages_are_sanitised),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,227 @@
+/* The verdict and the report built from collected results. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static struct scenario scn;
+
+static int setup(void **state)
+{
+	struct err e;
+	const char *text = "[vm]\nregion-size = 16M\nblock-size = 2M\nboot-memory = 512M\n"
+			   "[population anon]\ntype = anon\nsize = 4M\n"
+			   "[population thp]\ntype = thp-cow\nsize = 4M\n"
+			   "[step all]\nrequested-size = 0\n";
+	if (scenario_parse(text, "r.ini", &scn, &e) < 0)
+		fail_msg("%s", e.msg);
+	return 0;
+}
+
+/* A guest state with the given map; each population fully verified. */
+static void make_state(struct guest_state *st, const char *map, uint64_t corrupted)
+{
+	memset(st, 0, sizeof(*st));
+	snprintf(st->step, sizeof(st->step), "all");
+	st->nblocks = strlen(map);
+	st->map = strdup(map);
+	for (const char *p = map; *p; p++)
+		st->plugged += *p == 'P';
+	st->npops = 2;
+	st->pops = calloc(2, sizeof(*st->pops));
+	for (int i = 0; i < 2; i++) {
+		struct pop_state *p = &st->pops[i];
+		snprintf(p->name, sizeof(p->name), "%s", scn.pops[i].name);
+		snprintf(p->type, sizeof(p->type), "%s", scn.pops[i].type);
+		p->pages = 1024;
+		p->in_region = 1024;
+		p->verified = 1024 - (i == 1 ? corrupted : 0);
+		p->corrupted = i == 1 ? corrupted : 0;
+		p->thp_pages = i == 1 ? 512 : -1;
+	}
+	st->nmblocks = 1;
+	st->mblocks = calloc(1, sizeof(*st->mblocks));
+	st->mblocks[0] = (struct mem_block){ .index = 32, .state = "online", .zone = "Movable" };
+	st->held = calloc(2, sizeof(*st->held));
+}
+
+static void base_report(struct report *r)
+{
+	report_init(r, &scn);
+	snprintf(r->backend, sizeof(r->backend), "qemu");
+	snprintf(r->accel, sizeof(r->accel), "tcg");
+	r->have_region = true;
+	r->region = (struct vm_region){ .addr = 4ull << 30, .size = 16ull << 20, .block_size = 2ull << 20, .node = 1 };
+	r->memory_block_size = 128ull << 20;
+	r->have_populate = true;
+	make_state(&r->populate, "PPPPPPPP", 0);
+	r->nsteps = 1;
+	struct step_report *st = &r->steps[0];
+	snprintf(st->name, sizeof(st->name), "all");
+	st->size_before = 16ull << 20;
+	st->have_state = true;
+}
+
+static char *render(const struct report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	report_write_text(r, f);
+	fclose(f);
+	return buf;
+}
+
+static void pass_when_everything_went(void **state)
+{
+	static struct report r;
+	base_report(&r);
+	r.steps[0].reached = true;
+	r.steps[0].size_after = 0;
+	make_state(&r.steps[0].state, "UUUUUUUU", 0);
+	report_evaluate(&r);
+	assert_int_equal(r.verdict, VERDICT_PASS);
+	assert_int_equal(report_exit_status(&r), EXIT_PASS);
+	assert_int_equal(r.nfindings, 0);
+	char *text = render(&r);
+	assert_non_null(strstr(text, "\nPASS: every step reached its requested size; 2048 pages verified, 0 corrupted\n"));
+	free(text);
+	struct json_object *j = report_to_json(&r), *v;
+	assert_true(json_object_object_get_ex(j, "verdict", &v));
+	assert_string_equal(json_object_get_string(v), "pass");
+	json_object_put(j);
+	report_free(&r);
+}
+
+static void fail_names_the_blocks_that_stayed(void **state)
+{
+	static struct report r;
+	base_report(&r);
+	r.steps[0].reached = false;
+	r.steps[0].size_after = 4ull << 20;
+	make_state(&r.steps[0].state, "UUPPUUUU", 0);
+	r.steps[0].state.held[0] = (struct held){ .block = 2, .pop = 1, .pages = 512 };
+	r.steps[0].state.held[1] = (struct held){ .block = 3, .pop = 1, .pages = 511 };
+	r.steps[0].state.nheld = 2;
+	report_evaluate(&r);
+	assert_int_equal(r.verdict, VERDICT_FAIL);
+	assert_int_equal(report_exit_status(&r), EXIT_FAIL);
+	assert_int_equal(r.nfindings, 1);
+	assert_non_null(strstr(r.findings[0], "step all: the device stayed at 4 MiB, 0 B was requested (4 MiB could not be unplugged)"));
+	char *text = render(&r);
+	assert_non_null(strstr(text, "blocks still plugged after step all: 2 of 8"));
+	/* one row per block holding pages: index, address, memory block, zone, holder */
+	assert_non_null(strstr(text, "  2             0x100400000          32       Movable    thp:512\n"));
+	assert_non_null(strstr(text, "  3             0x100600000          32       Movable    thp:511\n"));
+	assert_non_null(strstr(text, "\nFAIL: 1 expectation failed"));
+	free(text);
+	/* the JSON lists the plugged blocks with their holders */
+	struct json_object *j = report_to_json(&r), *steps, *st, *blocks, *b, *held, *v;
+	assert_true(json_object_object_get_ex(j, "steps", &steps));
+	st = json_object_array_get_idx(steps, 0);
+	assert_true(json_object_object_get_ex(st, "state", &st));
+	assert_true(json_object_object_get_ex(st, "blocks", &blocks));
+	assert_int_equal(json_object_array_length(blocks), 2);
+	b = json_object_array_get_idx(blocks, 0);
+	assert_true(json_object_object_get_ex(b, "held", &held));
+	assert_true(json_object_object_get_ex(held, "thp", &v));
+	assert_int_equal(json_object_get_int64(v), 512);
+	json_object_put(j);
+	report_free(&r);
+}
+
+static void plugged_blocks_without_our_pages_are_folded(void **state)
+{
+	static struct report r;
+	base_report(&r);
+	r.steps[0].size_after = 10ull << 20;
+	make_state(&r.steps[0].state, "UUPPPPPU", 0);
+	report_evaluate(&r);
+	char *text = render(&r);
+	assert_non_null(strstr(text, "  2-6           0x100400000          32       Movable    (none of ours)\n"));
+	free(text);
+	report_free(&r);
+}
+
+static void corruption_fails_even_when_unplug_worked(void **state)
+{
+	static struct report r;
+	base_report(&r);
+	r.steps[0].reached = true;
+	make_state(&r.steps[0].state, "UUUUUUUU", 3);
+	r.steps[0].state.pops[1].has_first_bad = true;
+	snprintf(r.steps[0].state.pops[1].first_bad_mapping, 16, "child");
+	r.steps[0].state.pops[1].first_bad_page = 513;
+	report_evaluate(&r);
+	assert_int_equal(r.verdict, VERDICT_FAIL);
+	assert_int_equal(r.nfindings, 1);
+	assert_string_equal(r.findings[0],
+			    "after step all: population thp has 3 corrupted pages (first: child mapping, page 513)");
+	report_free(&r);
+}
+
+static void guest_and_device_must_agree(void **state)
+{
+	static struct report r;
+	base_report(&r);
+	r.steps[0].reached = true;
+	r.steps[0].size_after = 0;
+	make_state(&r.steps[0].state, "UUUUUUUP", 0);
+	report_evaluate(&r);
+	assert_int_equal(r.verdict, VERDICT_FAIL);
+	assert_non_null(strstr(r.findings[0], "the guest sees 2 MiB plugged, the device reports 0 B"));
+	report_free(&r);
+}
+
+static void base_pages_instead_of_thps_is_a_warning(void **state)
+{
+	static struct report r;
+	base_report(&r);
+	r.populate.pops[1].thp_pages = 0;
+	r.steps[0].reached = true;
+	make_state(&r.steps[0].state, "UUUUUUUU", 0);
+	report_evaluate(&r);
+	assert_int_equal(r.verdict, VERDICT_PASS);
+	assert_int_equal(r.nwarnings, 1);
+	assert_non_null(strstr(r.warnings[0], "population thp: the kernel gave base pages, no THPs: its THP case was not shown"));
+	report_free(&r);
+}
+
+static void an_unfinished_run_is_an_error_not_a_pass(void **state)
+{
+	static struct report r;
+	base_report(&r);
+	r.nsteps = 0;
+	r.status = RUN_INTERRUPTED;
+	snprintf(r.phase, sizeof(r.phase), "populate");
+	snprintf(r.error, sizeof(r.error), "interrupted");
+	report_evaluate(&r);
+	assert_int_equal(r.verdict, VERDICT_ERROR);
+	assert_int_equal(report_exit_status(&r), EXIT_INFRA);
+	char *text = render(&r);
+	assert_non_null(strstr(text, "run interrupted during populate: interrupted"));
+	assert_non_null(strstr(text, "\nERROR: the run did not complete"));
+	free(text);
+	report_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pass_when_everything_went),
+		cmocka_unit_test(fail_names_the_blocks_that_stayed),
+		cmocka_unit_test(plugged_blocks_without_our_pages_are_folded),
+		cmocka_unit_test(corruption_fails_even_when_unplug_worked),
+		cmocka_unit_test(guest_and_device_must_agree),
+		cmocka_unit_test(base_pages_instead_of_thps_is_a_warning),
+		cmocka_unit_test(an_unfinished_run_is_an_error_not_a_pass),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
