@@ -17,6 +17,45 @@ void sanitize(const char *s, char *buf, size_t len)
 		buf[o] = 0;
 }
 
+static struct json_object *command(const char *name)
+{
+	struct json_object *cmd = json_object_new_object();
+	json_object_object_add(cmd, "cmd", json_object_new_string(name));
+	return cmd;
+}
+
+struct json_object *proto_cmd_setup(const struct scenario *s, const struct vm_region *r)
+{
+	struct json_object *cmd = command("setup"), *reg = json_object_new_object(), *pops = json_object_new_array();
+	json_object_object_add(reg, "addr", json_object_new_int64((int64_t)r->addr));
+	json_object_object_add(reg, "size", json_object_new_int64((int64_t)r->size));
+	json_object_object_add(reg, "block_size", json_object_new_int64((int64_t)r->block_size));
+	json_object_object_add(reg, "node", json_object_new_int(r->node));
+	json_object_object_add(cmd, "region", reg);
+	json_object_object_add(cmd, "thp", json_object_new_string(s->thp));
+	for (int i = 0; i < s->npops; i++) {
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "name", json_object_new_string(s->pops[i].name));
+		json_object_object_add(p, "type", json_object_new_string(s->pops[i].type));
+		json_object_object_add(p, "size", json_object_new_int64((int64_t)s->pops[i].size));
+		json_object_array_add(pops, p);
+	}
+	json_object_object_add(cmd, "populations", pops);
+	return cmd;
+}
+
+struct json_object *proto_cmd_state(const char *step)
+{
+	struct json_object *cmd = command("state");
+	json_object_object_add(cmd, "step", json_object_new_string(step));
+	return cmd;
+}
+
+struct json_object *proto_cmd_poweroff(void)
+{
+	return command("poweroff");
+}
+
 int proto_parse_line(const char *line, struct json_object **msg, const char **type, struct err *e)
 {
 	char shown[80];

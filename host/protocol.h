@@ -7,7 +7,9 @@
 #include <json-c/json.h>
 #include <stdint.h>
 #include "../common/protocol.h"
+#include "scenario.h"
 #include "util.h"
+#include "vm.h"
 
 struct guest_hello {
 	int proto;
@@ -60,6 +62,11 @@ struct state_expect {
 	int npops;
 	const char *const *pop_names;         /* in scenario order */
 };
+
+/* Commands to the guest (docs/protocol.md). */
+struct json_object *proto_cmd_setup(const struct scenario *s, const struct vm_region *r);
+struct json_object *proto_cmd_state(const char *step);
+struct json_object *proto_cmd_poweroff(void);
 
 /* Parse one line into a JSON object with a string "type". */
 int proto_parse_line(const char *line, struct json_object **msg, const char **type, struct err *e);

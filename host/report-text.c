@@ -144,11 +144,17 @@ void report_write_text(const struct report *r, FILE *out)
 		if (!st->reached || st->state.plugged * r->region.block_size != st->size_after)
 			plugged_table(r, st, r->memory_block_size, out);
 	}
-	fprintf(out, "\ntimings: boot %s, plug %s, populate %s", secs(r->boot_ms, t[0], sizeof(t[0])),
-		secs(r->plug_ms, t[1], sizeof(t[1])), secs(r->populate_ms, t[2], sizeof(t[2])));
+	/* only the phases that finished */
+	fprintf(out, "\ntimings:");
+	if (r->kernel_release[0])
+		fprintf(out, " boot %s,", secs(r->boot_ms, t[0], sizeof(t[0])));
+	if (r->plugged_at_start)
+		fprintf(out, " plug %s,", secs(r->plug_ms, t[1], sizeof(t[1])));
+	if (r->have_populate)
+		fprintf(out, " populate %s,", secs(r->populate_ms, t[2], sizeof(t[2])));
 	for (int i = 0; i < r->nsteps; i++)
-		fprintf(out, ", %s %s", r->steps[i].name, secs(r->steps[i].elapsed_ms, t[3], sizeof(t[3])));
-	fprintf(out, ", total %s\n", secs(r->total_ms, t[0], sizeof(t[0])));
+		fprintf(out, " %s %s,", r->steps[i].name, secs(r->steps[i].elapsed_ms, t[3], sizeof(t[3])));
+	fprintf(out, " total %s\n", secs(r->total_ms, t[0], sizeof(t[0])));
 
 	if (r->nwarnings) {
 		fprintf(out, "\nwarnings:\n");

@@ -256,23 +256,9 @@ static int phase_populate(struct ctx *c)
 	struct err e = { "" };
 	struct report *r = c->r;
 	uint64_t t = now_ms(), total = 0;
-	struct json_object *cmd = json_object_new_object(), *reg = json_object_new_object(), *pops = json_object_new_array();
-	json_object_object_add(cmd, "cmd", json_object_new_string("setup"));
-	json_object_object_add(reg, "addr", json_object_new_int64((int64_t)r->region.addr));
-	json_object_object_add(reg, "size", json_object_new_int64((int64_t)r->region.size));
-	json_object_object_add(reg, "block_size", json_object_new_int64((int64_t)r->region.block_size));
-	json_object_object_add(reg, "node", json_object_new_int(r->region.node));
-	json_object_object_add(cmd, "region", reg);
-	json_object_object_add(cmd, "thp", json_object_new_string(c->s->thp));
-	for (int i = 0; i < c->s->npops; i++) {
-		struct json_object *p = json_object_new_object();
-		json_object_object_add(p, "name", json_object_new_string(c->s->pops[i].name));
-		json_object_object_add(p, "type", json_object_new_string(c->s->pops[i].type));
-		json_object_object_add(p, "size", json_object_new_int64((int64_t)c->s->pops[i].size));
-		json_object_array_add(pops, p);
+	struct json_object *cmd = proto_cmd_setup(c->s, &r->region);
+	for (int i = 0; i < c->s->npops; i++)
 		total += c->s->pops[i].size;
-	}
-	json_object_object_add(cmd, "populations", pops);
 	char a[32];
 	progress("populating %d population%s, %s", c->s->npops, c->s->npops == 1 ? "" : "s",
 		 format_size(total, a, sizeof(a)));
@@ -317,10 +303,8 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	progress("step %s: size %s after %.1f s%s", step->name, format_size(st->size_after, a, sizeof(a)),
 		 (double)st->elapsed_ms / 1000, st->reached ? "" : " (NOT reached)");
 
-	struct json_object *cmd = json_object_new_object(), *msg;
-	json_object_object_add(cmd, "cmd", json_object_new_string("state"));
-	json_object_object_add(cmd, "step", json_object_new_string(step->name));
-	if (guest_send(&c->link, cmd, &e) < 0 || guest_expect(&c->link, "state", now_ms() + 120000, &msg, &e) < 0)
+	struct json_object *msg;
+	if (guest_send(&c->link, proto_cmd_state(step->name), &e) < 0 || guest_expect(&c->link, "state", now_ms() + 120000, &msg, &e) < 0)
 		return fail_in(c, phase, &e);
 	int pr = proto_state(msg, &c->expect, &st->state, &e);
 	json_object_put(msg);
@@ -334,9 +318,7 @@ static void phase_shutdown(struct ctx *c)
 {
 	struct err e;
 	if (c->vm.guest_fd >= 0 && c->r->status == RUN_COMPLETE) {
-		struct json_object *cmd = json_object_new_object();
-		json_object_object_add(cmd, "cmd", json_object_new_string("poweroff"));
-		if (guest_send(&c->link, cmd, &e) == 0) {
+		if (guest_send(&c->link, proto_cmd_poweroff(), &e) == 0) {
 			char why[200];
 			uint64_t deadline = now_ms() + SHUTDOWN_TIMEOUT_MS;
 			while (c->vm.ops->alive(&c->vm, why, sizeof(why)) && now_ms() < deadline && !vms_interrupted)

@@ -155,6 +155,18 @@ static bool qemu_alive(struct vm *vm, char *why, size_t len)
 	return false;
 }
 
+/* A QMP command failed: when QEMU is gone, say why (killed, panic...)
+ * rather than "connection closed". */
+static int qmp_failed(struct vm *vm, struct err *e)
+{
+	char why[200];
+	struct qemu *q = vm->priv;
+	child_wait(&q->proc, 1000);  /* the socket closes as QEMU exits */
+	if (!qemu_alive(vm, why, sizeof(why)))
+		return err_wrap(e, "%s", why);
+	return -1;
+}
+
 static int qemu_start(struct vm *vm, const struct vm_config *c, uint64_t deadline, struct err *e)
 {
 	struct qemu *q = xcalloc(1, sizeof(*q));
@@ -228,7 +240,7 @@ static int qemu_region(struct vm *vm, struct vm_region *r, struct err *e)
 	struct qemu *q = vm->priv;
 	struct json_object *ret = NULL;
 	if (qmp_execute(&q->qmp, "query-memory-devices", NULL, &ret, QMP_TIMEOUT_MS, e) < 0)
-		return -1;
+		return qmp_failed(vm, e);
 	int found = -1;
 	for (size_t i = 0; ret && i < json_object_array_length(ret); i++) {
 		struct json_object *d = json_object_array_get_idx(ret, i), *data, *id, *v;
@@ -254,7 +266,9 @@ static int qemu_set_requested(struct vm *vm, uint64_t bytes, struct err *e)
 	json_object_object_add(args, "path", json_object_new_string(DEVICE_PATH));
 	json_object_object_add(args, "property", json_object_new_string("requested-size"));
 	json_object_object_add(args, "value", json_object_new_int64((int64_t)bytes));
-	return qmp_execute(&q->qmp, "qom-set", args, NULL, QMP_TIMEOUT_MS, e);
+	if (qmp_execute(&q->qmp, "qom-set", args, NULL, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	return 0;
 }
 
 static int qemu_get_size(struct vm *vm, uint64_t *size, struct err *e)
@@ -264,7 +278,7 @@ static int qemu_get_size(struct vm *vm, uint64_t *size, struct err *e)
 	json_object_object_add(args, "path", json_object_new_string(DEVICE_PATH));
 	json_object_object_add(args, "property", json_object_new_string("size"));
 	if (qmp_execute(&q->qmp, "qom-get", args, &ret, QMP_TIMEOUT_MS, e) < 0)
-		return -1;
+		return qmp_failed(vm, e);
 	if (!json_object_is_type(ret, json_type_int)) {
 		json_object_put(ret);
 		return err_set(e, "QMP qom-get %s size: not an integer", DEVICE_PATH);
@@ -277,12 +291,8 @@ static int qemu_get_size(struct vm *vm, uint64_t *size, struct err *e)
 static int qemu_wait_event(struct vm *vm, int timeout_ms, struct err *e)
 {
 	struct qemu *q = vm->priv;
-	if (qmp_pump(&q->qmp, timeout_ms, e) < 0) {
-		char why[200];
-		if (!qemu_alive(vm, why, sizeof(why)))
-			return err_set(e, "%s", why);
-		return -1;
-	}
+	if (qmp_pump(&q->qmp, timeout_ms, e) < 0)
+		return qmp_failed(vm, e);
 	return 0;
 }
 

@@ -5,8 +5,9 @@
 #
 #   images/debian-kernel.sh CACHE_ROOT [PACKAGE]
 #
-# PACKAGE defaults to what the meta-package linux-image-cloud-amd64 depends
-# on: the newest cloud kernel of this Debian release.
+# PACKAGE defaults to linux-image-cloud-amd64, the meta-package that depends
+# on the newest cloud kernel of this Debian release's kernel series (6.1 on
+# Debian 12); any kernel package or meta-package can be named instead.
 # The directory holds: vmlinuz, config, release, modules/*.ko (only the
 # modules in images/guest-modules.txt that are not built in).
 set -eu
@@ -17,10 +18,13 @@ say() { echo "vmemstress: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 resolve() {
-	if [ -z "$pkg" ]; then
-		pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-			sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1)
-	fi
+	# A meta-package (linux-image-cloud-amd64, linux-image-6.12-cloud-amd64)
+	# depends on the real kernel package: follow it. A kernel package
+	# depends on no linux-image-* and stays as it is.
+	want=${pkg:-linux-image-cloud-amd64}
+	real=$(apt-cache depends "$want" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[^ <]*\)$/\1/p' | head -n 1)
+	pkg=${real:-$want}
 	[ -n "$pkg" ] && version=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
 	[ -n "$pkg" ] && [ -n "${version:-}" ] && [ "$version" != "(none)" ]
 }
@@ -28,7 +32,7 @@ resolve() {
 # Resolving the package through apt-cache takes over a second; remember the
 # answer for as long as the package lists stay the same.
 lists_key=$(stat -c '%n %Y %s' /var/lib/apt/lists/*_Packages 2>/dev/null | cksum | cut -d' ' -f1)
-memo="$root/kernels/.resolved-${pkg:-default}"
+memo="$root/kernels/.resolved-${pkg:-linux-image-cloud-amd64}"
 if [ -f "$memo" ] && [ "$(sed -n 1p "$memo")" = "$lists_key" ]; then
 	pkg=$(sed -n 2p "$memo")
 	version=$(sed -n 3p "$memo")
@@ -38,7 +42,10 @@ elif ! resolve; then
 		say "refreshing the package lists to find the kernel package"
 		apt-get update -qq >&2 || true
 	fi
-	resolve || die "cannot find the Debian kernel package ${pkg:-linux-image-cloud-amd64} (run apt-get update as root)"
+	if ! resolve; then
+		[ "$(id -u)" = 0 ] && die "no Debian package ${pkg:-linux-image-cloud-amd64} with a version to download (apt-cache policy has no candidate)"
+		die "cannot find the Debian package ${pkg:-linux-image-cloud-amd64}: the package lists may be stale (as root: apt-get update)"
+	fi
 fi
 
 mkdir -p "$root/kernels"

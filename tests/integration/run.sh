@@ -144,6 +144,36 @@ check "what was learnt before is kept" jqt "$out/report.json" '.region.blocks ==
 check "no QEMU left" no_qemu_left "$out"
 end
 
+# QEMU killed during the unplug step: the QMP socket goes away mid-run.
+begin "QEMU killed during unplug: the report says so and keeps what was learnt"
+out=$work/killed
+"$host" --kernel "$KERNEL" --initrd "$INITRD" -o "$out" scenarios/default.ini >"$out.stdout" 2>"$out.stderr" &
+pid=$!
+for _ in $(seq 1 600); do
+	grep -q "step unplug-all: requested-size" "$out.stderr" 2>/dev/null && break
+	sleep 0.05
+done
+pkill -KILL -f -- "$out/console.log"
+timeout 60 tail --pid="$pid" -f /dev/null
+wait "$pid"
+rc=$?
+check "exit status 2 (got $rc)" test "$rc" = 2
+check "error names the kill" contains "$out.stdout" "QEMU killed by signal 9"
+check "phase is the step" jqt "$out/report.json" '.run.status == "error" and .run.phase == "step unplug-all"'
+check "populate results kept" jqt "$out/report.json" '.populate.populations | length == 2'
+check "no QEMU left" no_qemu_left "$out"
+end
+
+# A kernel package that cannot be had.
+begin "an unknown kernel package gives a clear error"
+images/debian-kernel.sh "$work/kcache" linux-image-does-not-exist-amd64 >"$work/nopkg.out" 2>&1
+rc=$?
+out=""
+check "non-zero exit (got $rc)" test "$rc" != 0
+check "names the package" contains "$work/nopkg.out" "linux-image-does-not-exist-amd64"
+check "nothing half-made is left in the cache" test -z "$(ls -A "$work/kcache/kernels" 2>/dev/null | grep -v '^\.resolved')"
+end
+
 # 7. Bad input before any VM: clear errors naming the file, line and key.
 begin "bad scenario, missing kernel, missing QEMU give clear errors"
 printf '[vm]\nregion-size = 1G\nzone = moveable\n' >"$work/typo.ini"

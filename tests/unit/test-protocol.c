@@ -195,9 +195,37 @@ static void error_messages_are_sanitised(void **state)
 	json_object_put(msg);
 }
 
+static void encodes_commands(void **state)
+{
+	static struct scenario s;
+	struct err e;
+	const char *text = "[vm]\nregion-size = 1G\nthp = always\n"
+			   "[population a]\ntype = anon\nsize = 32M\n"
+			   "[population t]\ntype = thp-cow\nsize = 64M\n"
+			   "[step all]\nrequested-size = 0\n";
+	if (scenario_parse(text, "c.ini", &s, &e) < 0)
+		fail_msg("%s", e.msg);
+	struct vm_region r = { .addr = 4ull << 30, .size = 1ull << 30, .block_size = 2ull << 20, .node = 1 };
+	struct json_object *cmd = proto_cmd_setup(&s, &r);
+	assert_string_equal(json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN),
+			    "{\"cmd\":\"setup\",\"region\":{\"addr\":4294967296,\"size\":1073741824,"
+			    "\"block_size\":2097152,\"node\":1},\"thp\":\"always\",\"populations\":["
+			    "{\"name\":\"a\",\"type\":\"anon\",\"size\":33554432},"
+			    "{\"name\":\"t\",\"type\":\"thp-cow\",\"size\":67108864}]}");
+	json_object_put(cmd);
+	cmd = proto_cmd_state("unplug-all");
+	assert_string_equal(json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN),
+			    "{\"cmd\":\"state\",\"step\":\"unplug-all\"}");
+	json_object_put(cmd);
+	cmd = proto_cmd_poweroff();
+	assert_string_equal(json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN), "{\"cmd\":\"poweroff\"}");
+	json_object_put(cmd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(encodes_commands),
 		cmocka_unit_test(decodes_a_good_state),
 		cmocka_unit_test(rejects_bad_states),
 		cmocka_unit_test(rejects_garbage_lines),
