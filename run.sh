@@ -17,10 +17,13 @@ for a in "$@"; do
 	case "$a" in
 	-h|--help)
 		cat <<'USAGE'
-Usage: ./run.sh [--no-deps] [vmemstress options] [SCENARIO.ini]
+Usage: ./run.sh [--no-deps] [--debian-kernel PACKAGE] [vmemstress options] [SCENARIO.ini]
 
-  --no-deps   do not check or install Debian packages
-  SCENARIO    a scenario file (default: scenarios/default.ini)
+  --no-deps                 do not check or install Debian packages
+  --debian-kernel PACKAGE   boot this Debian kernel package or meta-package
+                            (default linux-image-cloud-amd64: Debian 12's 6.1
+                            cloud kernel; e.g. linux-image-6.12-cloud-amd64)
+  SCENARIO                  a scenario file (default: scenarios/default.ini)
 
 What it does: installs missing Debian packages (scripts/debian-packages.txt),
 runs make, fetches Debian's cloud kernel into build/kernels (cached by
@@ -38,12 +41,18 @@ USAGE
 	esac
 done
 
-# Split off our own option; remember whether a scenario file was given (a
-# last argument that is an existing file ending in .ini).
-if [ "${1:-}" = "--no-deps" ]; then
-	deps=0
-	shift
-fi
+# Split off our own options (they come first); remember whether a scenario
+# file was given (a last argument that is an existing file ending in .ini).
+kpkg=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-deps) deps=0; shift ;;
+	--debian-kernel)
+		[ $# -ge 2 ] || { echo "vmemstress: --debian-kernel needs a package name" >&2; exit 3; }
+		kpkg=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
 for last in "$@"; do :; done
 case "${last:-}" in
 *.ini) [ -f "$last" ] && scenario=given ;;
@@ -56,7 +65,7 @@ fi
 echo "vmemstress: building" >&2
 make -s -C "$top" all >&2 || { echo "vmemstress: error: the build failed" >&2; exit 2; }
 
-image=$("$top/images/build.sh" "$build" "$build/vmemstress-guest") || exit 2
+image=$("$top/images/build.sh" "$build" "$build/vmemstress-guest" $kpkg) || exit 2
 kernel=$(echo "$image" | sed -n 1p)
 initrd=$(echo "$image" | sed -n 2p)
 
