@@ -6,16 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Every error travels as text in a caller-provided buffer so the host gets
- * the whole story ("what, which file, which value") in one message. */
-struct err {
-	char msg[512];
-};
+#include "../common/err.h"
 
-__attribute__((format(printf, 2, 3)))
-int err_set(struct err *e, const char *fmt, ...);  /* always returns -1 */
-__attribute__((format(printf, 2, 3)))
-int err_sys(struct err *e, const char *fmt, ...);  /* appends ": strerror(errno)" */
 
 __attribute__((format(printf, 1, 2)))
 void glog(const char *fmt, ...);  /* one line to the console, prefixed */

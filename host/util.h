@@ -8,17 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Errors travel as text in a caller's buffer, so the one line the user sees
- * names what failed, with which file, line or value. */
-struct err {
-	char msg[1024];
-};
+#include "../common/err.h"
 
-__attribute__((format(printf, 2, 3))) int err_set(struct err *e, const char *fmt, ...);
-/* Like err_set, appending ": strerror(errno)". */
-__attribute__((format(printf, 2, 3))) int err_sys(struct err *e, const char *fmt, ...);
-/* Prefix an existing message: "what: <old message>". */
-__attribute__((format(printf, 2, 3))) int err_wrap(struct err *e, const char *fmt, ...);
 
 uint64_t now_ms(void);  /* CLOCK_MONOTONIC */
 

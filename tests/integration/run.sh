@@ -42,6 +42,27 @@ contains() { grep -qF -- "$2" "$1"; }
 # (QEMU's -chardev file,path=OUTDIR/console.log): track what we started
 no_qemu_left() { ! pgrep -f -- "$1/console.log" >/dev/null; }
 
+# start_host_until OUTDIR PATTERN SCENARIO: start the host in the background
+# and return once its progress (stderr) shows PATTERN, at most 60 s; $pid.
+start_host_until() {
+	"$host" --kernel "$KERNEL" --initrd "$INITRD" -o "$1" "$3" >"$1.stdout" 2>"$1.stderr" &
+	pid=$!
+	for _ in $(seq 1 1200); do
+		grep -q -- "$2" "$1.stderr" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# wait_host SECONDS: wait for $pid, bounded; $rc, and $waited in seconds
+wait_host() {
+	local start=$(date +%s)
+	timeout "$1" tail --pid="$pid" -f /dev/null
+	waited=$(( $(date +%s) - start ))
+	kill -KILL "$pid" 2>/dev/null  # a hung host fails the test, not the suite
+	wait "$pid"
+	rc=$?
+}
+
 run_host() {  # run_host OUTDIR [options...] SCENARIO: status in $rc
 	local out=$1
 	shift
@@ -126,18 +147,10 @@ end
 # 6. Ctrl-C during the run: stops, writes what it knows, leaves nothing.
 begin "SIGINT during the run writes a partial report and stops QEMU"
 out=$work/sigint
-"$host" --kernel "$KERNEL" --initrd "$INITRD" -o "$out" scenarios/default.ini >"$out.stdout" 2>"$out.stderr" &
-pid=$!
-for _ in $(seq 1 600); do
-	grep -q "populating" "$out.stderr" 2>/dev/null && break
-	sleep 0.1
-done
+check "the run got to populating" start_host_until "$out" "populating" scenarios/default.ini
 kill -INT "$pid"
-waited=0
-while kill -0 "$pid" 2>/dev/null && [ $waited -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
-wait "$pid"
-rc=$?
-check "host ended within 30 s of SIGINT" test $waited -lt 300
+wait_host 30
+check "host ended within 30 s of SIGINT (took ${waited}s)" test $waited -lt 30
 check "exit status 2 (got $rc)" test "$rc" = 2
 check "report says interrupted" jqt "$out/report.json" '.run.status == "interrupted" and .verdict == "error"'
 check "what was learnt before is kept" jqt "$out/report.json" '.region.blocks == 512 and .vm.kernel_release != ""'
@@ -147,16 +160,9 @@ end
 # QEMU killed during the unplug step: the QMP socket goes away mid-run.
 begin "QEMU killed during unplug: the report says so and keeps what was learnt"
 out=$work/killed
-"$host" --kernel "$KERNEL" --initrd "$INITRD" -o "$out" scenarios/default.ini >"$out.stdout" 2>"$out.stderr" &
-pid=$!
-for _ in $(seq 1 600); do
-	grep -q "step unplug-all: requested-size" "$out.stderr" 2>/dev/null && break
-	sleep 0.05
-done
+check "the run got to the unplug step" start_host_until "$out" "step unplug-all: requested-size" scenarios/default.ini
 pkill -KILL -f -- "$out/console.log"
-timeout 60 tail --pid="$pid" -f /dev/null
-wait "$pid"
-rc=$?
+wait_host 60
 check "exit status 2 (got $rc)" test "$rc" = 2
 check "error names the kill" contains "$out.stdout" "QEMU killed by signal 9"
 check "phase is the step" jqt "$out/report.json" '.run.status == "error" and .run.phase == "step unplug-all"'
