@@ -11,8 +11,9 @@ PKGS_HOST := json-c inih
 HOST_CFLAGS := $(shell pkg-config --cflags $(PKGS_HOST) 2>/dev/null)
 HOST_LIBS   := $(shell pkg-config --libs $(PKGS_HOST) 2>/dev/null)
 
-GUEST_SRCS := $(wildcard guest/*.c) common/err.c
-HOST_LIB_SRCS := $(filter-out host/main.c,$(wildcard host/*.c)) common/err.c
+COMMON_SRCS := $(wildcard common/*.c)
+GUEST_SRCS := $(wildcard guest/*.c) $(COMMON_SRCS)
+HOST_LIB_SRCS := $(filter-out host/main.c,$(wildcard host/*.c)) $(COMMON_SRCS)
 HOST_SRCS  := $(HOST_LIB_SRCS) host/main.c
 UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))

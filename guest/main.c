@@ -5,6 +5,10 @@
  * still holds its data. docs/protocol.md describes the messages. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +39,7 @@ static struct population pops[VMS_MAX_POPULATIONS];
 static int npops;
 static struct region region;
 static bool have_region;
+static struct evidence evidence;
 /* Test-only faults (vmemstress.fault=NAME on the kernel command line), so
  * the host's defences and the integrity check can be shown to work:
  *   garbage-hello  send a line that is not JSON instead of the hello
@@ -148,6 +153,8 @@ static int do_setup(struct json_object *cmd, struct err *e)
 		    json_object_get_string_len(v) == 0 || json_object_get_string_len(v) > VMS_MAX_NAME)
 			return err_set(e, "population %zu: missing or bad \"name\"", i);
 		snprintf(p->name, sizeof(p->name), "%s", json_object_get_string(v));
+		if (json_object_object_get_ex(pj, "options", &v) && json_object_is_type(v, json_type_object))
+			p->options = json_object_get(v);
 		if (!json_object_object_get_ex(pj, "type", &v) ||
 		    !(p->type = population_type_find(json_object_get_string(v))))
 			return err_set(e, "population %s: unknown type \"%s\"", p->name,
@@ -162,6 +169,7 @@ static int do_setup(struct json_object *cmd, struct err *e)
 	if (region.node >= 0 && free_bytes < total + total / 8)
 		return err_set(e, "node %d has %" PRIu64 " MiB free, the populations need %" PRIu64 " MiB",
 			       region.node, free_bytes >> 20, total >> 20);
+	evidence_init(&evidence);
 	struct pop_env env = { .node = region.node };
 	for (size_t i = 0; i < n; i++) {
 		npops = (int)i + 1;
@@ -173,6 +181,112 @@ static int do_setup(struct json_object *cmd, struct err *e)
 		}
 	}
 	return 0;
+}
+
+/* Second opinion: offline memory blocks through sysfs (offline_pages(),
+ * not alloc_contig_range()). That path retries until it succeeds or a
+ * signal comes, so each write runs in a child with an alarm. */
+static const char *offline_block(uint64_t index, unsigned timeout_ms, char *buf, size_t len)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%llu/state", (unsigned long long)index);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return "error: pipe";
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm((timeout_ms + 999) / 1000);
+		int r = write_small_file(path, "offline") == 0 ? 0 : errno;
+		if (write(p[1], &r, sizeof(r)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	int r = -1;
+	struct pollfd pfd = { p[0], POLLIN, 0 };
+	if (pid > 0 && poll(&pfd, 1, (int)timeout_ms + 2000) == 1 && read(p[0], &r, sizeof(r)) != sizeof(r))
+		r = EINTR;  /* killed by the alarm before answering */
+	close(p[0]);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (r == 0)
+		return "offlined";
+	if (r == EBUSY)
+		return "busy";
+	if (r == EINTR || r == -1)
+		return "timeout";
+	snprintf(buf, len, "error: %s", strerror(r));
+	return buf;
+}
+
+static void do_offline(struct json_object *cmd)
+{
+	struct json_object *list, *v;
+	unsigned timeout = json_object_object_get_ex(cmd, "timeout_ms", &v) ? (unsigned)json_object_get_int(v) : 5000;
+	if (timeout > 60000)
+		timeout = 60000;
+	if (!json_object_object_get_ex(cmd, "memory_blocks", &list) || !json_object_is_type(list, json_type_array)) {
+		send_error("offline", "offline needs a \"memory_blocks\" array");
+		return;
+	}
+	struct json_object *out = json_object_new_object(), *res = json_object_new_array();
+	json_object_object_add(out, "type", json_object_new_string("offline"));
+	for (size_t i = 0; i < json_object_array_length(list) && i < 64; i++) {
+		int64_t idx = json_object_get_int64(json_object_array_get_idx(list, i));
+		char buf[96];
+		const char *r = idx >= 0 ? offline_block((uint64_t)idx, timeout, buf, sizeof(buf)) : "error: bad index";
+		glog("sysfs offline of memory%lld: %s", (long long)idx, r);
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "index", json_object_new_int64(idx));
+		json_object_object_add(o, "result", json_object_new_string(r));
+		json_object_array_add(res, o);
+	}
+	json_object_object_add(out, "results", res);
+	send_or_log(out);
+}
+
+/* Release the named populations, then answer with the state (the data
+ * checks after a release count like any other). */
+static void do_release(struct json_object *cmd)
+{
+	struct err e = { "" };
+	struct json_object *list, *v;
+	const char *step = json_object_object_get_ex(cmd, "step", &v) ? json_object_get_string(v) : "release";
+	if (!have_region || !json_object_object_get_ex(cmd, "populations", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
+		send_error("release", "release needs setup first and a \"populations\" array");
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		const char *name = json_object_get_string(json_object_array_get_idx(list, i));
+		struct population *p = NULL;
+		for (int k = 0; k < npops; k++)
+			if (strcmp(pops[k].name, name) == 0)
+				p = &pops[k];
+		if (!p) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "no population \"%.64s\"", name);
+			send_error("release", msg);
+			return;
+		}
+		if (p->released || !p->type->release)
+			continue;
+		glog("releasing %s", p->name);
+		if (p->type->release(p, &e) < 0) {
+			char msg[sizeof(e.msg) + 80];
+			snprintf(msg, sizeof(msg), "population %s: %s", p->name, e.msg);
+			send_error("release", msg);
+			return;
+		}
+		p->released = true;
+	}
+	struct json_object *st = state_build(step, &region, pops, npops, &evidence, false, &e);
+	if (!st)
+		send_error("release", e.msg);
+	else
+		send_or_log(st);
 }
 
 static void handle(const char *line)
@@ -194,7 +308,7 @@ static void handle(const char *line)
 		if (do_setup(cmd, &e) < 0) {
 			send_error("setup", e.msg);
 		} else {
-			struct json_object *st = state_build("populate", &region, pops, npops, true, &e);
+			struct json_object *st = state_build("populate", &region, pops, npops, &evidence, false, &e);
 			if (!st) {
 				send_error("setup", e.msg);
 			} else {
@@ -204,15 +318,21 @@ static void handle(const char *line)
 		}
 	} else if (strcmp(name, "state") == 0) {
 		const char *step = json_object_object_get_ex(cmd, "step", &v) ? json_object_get_string(v) : "";
+		bool attribute = json_object_object_get_ex(cmd, "attribute", &v) && json_object_get_boolean(v);
 		if (strcmp(fault, "corrupt-page") == 0 && npops > 0 && pops[0].nmaps > 0 && pops[0].maps[0].pid == 0) {
 			glog("fault corrupt-page: overwriting page 0 of population %s", pops[0].name);
 			memset((void *)pops[0].maps[0].addr, 0xA5, 64);
 		}
-		struct json_object *st = have_region ? state_build(step, &region, pops, npops, false, &e) : NULL;
+		struct json_object *st =
+			have_region ? state_build(step, &region, pops, npops, &evidence, attribute, &e) : NULL;
 		if (!st)
 			send_error("state", have_region ? e.msg : "state asked before setup");
 		else
 			send_or_log(st);
+	} else if (strcmp(name, "release") == 0) {
+		do_release(cmd);
+	} else if (strcmp(name, "offline") == 0) {
+		do_offline(cmd);
 	} else if (strcmp(name, "poweroff") == 0) {
 		json_object_put(cmd);
 		for (int i = 0; i < npops; i++)

@@ -63,3 +63,14 @@ int kpageflags_read(uint64_t pfn, size_t n, uint64_t *flags, struct err *e)
 		flags[done] = 1ull << KPF_NOPAGE;
 	return 0;
 }
+
+int64_t kpagecount_read(uint64_t pfn)
+{
+	static int fd = -1;
+	if (fd < 0 && (fd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	uint64_t v;
+	if (pread(fd, &v, sizeof(v), (off_t)pfn * 8) != (ssize_t)sizeof(v))
+		return -1;
+	return (int64_t)v;
+}

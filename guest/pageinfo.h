@@ -19,11 +19,16 @@
 #define KPF_NOPAGE 20
 #define KPF_THP 22
 #define KPF_OFFLINE 23
+#define KPF_PGTABLE 26
 
 /* PFNs of npages pages from addr in process pid (0: ourselves). */
 int pagemap_read(pid_t pid, uintptr_t addr, size_t npages, uint64_t *pfns, struct err *e);
 
 /* Flags of n PFNs from pfn. PFNs past the end of memory read as NOPAGE. */
 int kpageflags_read(uint64_t pfn, size_t n, uint64_t *flags, struct err *e);
+
+/* /proc/kpagecount of one PFN (the mapcount, not the refcount); -1 if
+ * unreadable. */
+int64_t kpagecount_read(uint64_t pfn);
 
 #endif

@@ -22,6 +22,5 @@ static int anon_setup(struct population *p, const struct pop_env *env, struct er
 
 const struct population_type pop_anon = {
 	.name = "anon",
-	.summary = "plain anonymous base pages (baseline: always movable)",
 	.setup = anon_setup,
 };

@@ -3,11 +3,15 @@
  * copies one page: the THP stays PMD-mapped in the parent and becomes
  * PTE-mapped in the child (page_mapcount(head) 2, total_mapcount 512). On a
  * kernel with the THP mapcount bug (fixed by 829ae0f81ce0) such a THP looks
- * pinned to isolate_migratepages_block() and its block never unplugs. */
+ * pinned to isolate_migratepages_block() and its block never unplugs.
+ * Option cow=mprotect: no child; mprotect() of 4 KiB of each THP PTE-maps it
+ * in this process instead. Release ends the child (the THPs become plain
+ * PMD-mapped THPs again). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <string.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -53,10 +57,21 @@ static int thp_cow_setup(struct population *p, const struct pop_env *env, struct
 	if (madvise(addr, len, MADV_HUGEPAGE) < 0)
 		return err_sys(e, "madvise(MADV_HUGEPAGE) on %zu bytes", len);
 	p->wants_thp = true;
-	struct mapping *parent = pop_track(p, 0, addr, npages, 0, "parent", e);
+	const char *cow = pop_option(p, "cow", "fork");
+	bool by_mprotect = strcmp(cow, "mprotect") == 0;
+	if (!by_mprotect && strcmp(cow, "fork") != 0)
+		return err_set(e, "cow=%s: expected fork or mprotect", cow);
+	struct mapping *parent = pop_track(p, 0, addr, npages, 0, by_mprotect ? "self" : "parent", e);
 	if (!parent)
 		return -1;
 	pop_stamp(p, parent, 1);  /* faults the THPs in */
+	if (by_mprotect) {
+		/* a different protection on one subpage splits the PMD mapping */
+		for (size_t t = 0; t < npages; t += THP_PAGES)
+			if (mprotect((char *)addr + (t + CHILD_SUBPAGE) * PAGE_SIZE_4K, PAGE_SIZE_4K, PROT_READ) < 0)
+				return err_sys(e, "mprotect subpage of THP %zu", t / THP_PAGES);
+		return 0;
+	}
 
 	int ready[2], hold[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -102,11 +117,8 @@ static int thp_cow_setup(struct population *p, const struct pop_env *env, struct
 	return 0;
 }
 
-static void thp_cow_teardown(struct population *p)
+static void end_child(struct thp_cow *st)
 {
-	struct thp_cow *st = p->priv;
-	if (!st)
-		return;
 	close(st->hold_fd);  /* the child's read returns EOF and it exits */
 	for (int i = 0; i < 100; i++) {
 		if (waitpid(st->child, NULL, WNOHANG) == st->child)
@@ -116,13 +128,37 @@ static void thp_cow_teardown(struct population *p)
 	kill(st->child, SIGKILL);
 	waitpid(st->child, NULL, 0);
 done:
+	st->child = 0;
+}
+
+static int thp_cow_release(struct population *p, struct err *e)
+{
+	struct thp_cow *st = p->priv;
+	if (!st || !st->child)
+		return 0;
+	/* the child's view is checked one last time by the state before; its
+	 * mapping goes away with it */
+	for (int i = 0; i < p->nmaps; i++)
+		if (p->maps[i].pid == st->child)
+			pop_untrack(p, &p->maps[i--]);
+	end_child(st);
+	return 0;
+}
+
+static void thp_cow_teardown(struct population *p)
+{
+	struct thp_cow *st = p->priv;
+	if (!st)
+		return;
+	if (st->child)
+		end_child(st);
 	free(st);
 	p->priv = NULL;
 }
 
 const struct population_type pop_thp_cow = {
 	.name = "thp-cow",
-	.summary = "THPs partially CoW'd by a forked child (PMD-mapped in the parent, PTE-mapped in the child)",
 	.setup = thp_cow_setup,
+	.release = thp_cow_release,
 	.teardown = thp_cow_teardown,
 };

@@ -19,6 +19,19 @@ const struct population_type *population_type_find(const char *name)
 	return NULL;
 }
 
+int pop_bind(void *addr, size_t len, const struct pop_env *env, struct err *e)
+{
+	if (env->node < 0)
+		return 0;
+	unsigned long mask[4] = { 0 };
+	if (env->node >= (int)(sizeof(mask) * 8))
+		return err_set(e, "NUMA node %d out of range", env->node);
+	mask[env->node / (8 * sizeof(long))] = 1ul << (env->node % (8 * sizeof(long)));
+	if (mbind(addr, len, MPOL_BIND, mask, sizeof(mask) * 8, 0) < 0)
+		return err_sys(e, "mbind %zu bytes to node %d", len, env->node);
+	return 0;
+}
+
 void *pop_alloc(size_t len, size_t align, const struct pop_env *env, struct err *e)
 {
 	/* Over-allocate and trim so the range starts on `align` (a THP needs a
@@ -34,18 +47,9 @@ void *pop_alloc(size_t len, size_t align, const struct pop_env *env, struct err 
 		munmap(raw, start - raw);
 	if (raw + span > start + len)
 		munmap(start + len, raw + span - (start + len));
-	if (env->node >= 0) {
-		unsigned long mask[4] = { 0 };
-		if (env->node >= (int)(sizeof(mask) * 8)) {
-			err_set(e, "NUMA node %d out of range", env->node);
-			return NULL;
-		}
-		mask[env->node / (8 * sizeof(long))] = 1ul << (env->node % (8 * sizeof(long)));
-		if (mbind(start, len, MPOL_BIND, mask, sizeof(mask) * 8, 0) < 0) {
-			err_sys(e, "mbind %zu bytes to node %d", len, env->node);
-			munmap(start, len);
-			return NULL;
-		}
+	if (pop_bind(start, len, env, e) < 0) {
+		munmap(start, len);
+		return NULL;
 	}
 	return start;
 }
@@ -87,16 +91,35 @@ void pop_stamp(struct population *p, struct mapping *m, uint32_t gen)
 	}
 }
 
-int pop_locate(struct population *p, bool first, struct err *e)
+int pop_locate(struct population *p, struct err *e)
 {
 	for (int i = 0; i < p->nmaps; i++) {
 		struct mapping *m = &p->maps[i];
 		if (pagemap_read(m->pid, m->addr, m->npages, m->pfn_now, e) < 0)
 			return -1;
-		if (first)
+		if (!m->located)
 			memcpy(m->pfn_setup, m->pfn_now, m->npages * sizeof(uint64_t));
+		m->located = true;
 	}
 	return 0;
+}
+
+void pop_untrack(struct population *p, struct mapping *m)
+{
+	free(m->gen);
+	free(m->pfn_setup);
+	free(m->pfn_now);
+	int i = (int)(m - p->maps);
+	memmove(&p->maps[i], &p->maps[i + 1], (size_t)(p->nmaps - i - 1) * sizeof(*m));
+	p->nmaps--;
+}
+
+const char *pop_option(const struct population *p, const char *key, const char *def)
+{
+	struct json_object *v;
+	if (p->options && json_object_object_get_ex(p->options, key, &v))
+		return json_object_get_string(v);
+	return def;
 }
 
 /* Read another process's pages without touching its page tables' state
@@ -174,10 +197,8 @@ void pop_free(struct population *p)
 {
 	if (p->type && p->type->teardown)
 		p->type->teardown(p);
-	for (int i = 0; i < p->nmaps; i++) {
-		free(p->maps[i].gen);
-		free(p->maps[i].pfn_setup);
-		free(p->maps[i].pfn_now);
-	}
-	p->nmaps = 0;
+	while (p->nmaps > 0)
+		pop_untrack(p, &p->maps[0]);
+	json_object_put(p->options);
+	p->options = NULL;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <json-c/json.h>
+
 #include "../common/protocol.h"
 #include "util.h"
 
@@ -26,8 +28,9 @@ struct mapping {
 	uint16_t buffer;      /* stamp identity, shared by parent and CoW child */
 	const char *role;     /* "self", "parent", "child" ... for messages */
 	uint32_t *gen;        /* expected stamp generation of each page */
-	uint64_t *pfn_setup;  /* PFN right after setup */
+	uint64_t *pfn_setup;  /* PFN when first located (after setup) */
 	uint64_t *pfn_now;    /* PFN at the last look */
+	bool located;         /* pfn_setup holds something */
 };
 
 struct population {
@@ -40,6 +43,8 @@ struct population {
 	void *priv;
 	char note[256];       /* what the report should say about how it went */
 	bool wants_thp;       /* count THPs and complain when there are none */
+	bool released;        /* release() ran */
+	struct json_object *options;  /* the scenario's extra keys, checked by the host */
 };
 
 struct pop_env {
@@ -48,8 +53,12 @@ struct pop_env {
 
 struct population_type {
 	const char *name;
-	const char *summary;
 	int (*setup)(struct population *p, const struct pop_env *env, struct err *e);
+	/* Drop the hold the population keeps on its pages (read the pipe,
+	 * unregister the buffers, end the CoW child...), verifying what it
+	 * can on the way. Mappings that go away must be untracked. NULL:
+	 * nothing to release. */
+	int (*release)(struct population *p, struct err *e);
 	void (*teardown)(struct population *p);
 };
 
@@ -58,12 +67,19 @@ const struct population_type *population_type_find(const char *name);
 
 /* Helpers for population files (population.c). */
 
+/* Bind a range (before its pages are faulted) to env->node; for shmem the
+ * policy sticks to the object. */
+int pop_bind(void *addr, size_t len, const struct pop_env *env, struct err *e);
 /* Anonymous private memory of len bytes aligned to align, bound to
  * env->node before any page is faulted in. */
 void *pop_alloc(size_t len, size_t align, const struct pop_env *env, struct err *e);
 /* Track npages from addr in process pid (0: self). Generations start at 0. */
 struct mapping *pop_track(struct population *p, pid_t pid, void *addr, size_t npages,
 			  uint16_t buffer, const char *role, struct err *e);
+/* Stop tracking mapping m (its pages went away with a release). */
+void pop_untrack(struct population *p, struct mapping *m);
+/* An option of the scenario's population section, or def. */
+const char *pop_option(const struct population *p, const char *key, const char *def);
 /* Write generation gen's stamp into every page of m (which must be ours). */
 void pop_stamp(struct population *p, struct mapping *m, uint32_t gen);
 /* Stamp key of page i of mapping m at its expected generation. */
@@ -81,8 +97,9 @@ struct pop_stats {
 	const char *first_bad_role;
 };
 
-/* Refresh pfn_now of every mapping (and pfn_setup the first time). */
-int pop_locate(struct population *p, bool first, struct err *e);
+/* Refresh pfn_now of every mapping (and pfn_setup the first time each
+ * mapping is located; a population may locate early, e.g. before pinning). */
+int pop_locate(struct population *p, struct err *e);
 /* Check every page's stamp and count what locate found. */
 int pop_verify(struct population *p, struct pop_stats *s, struct err *e);
 void pop_free(struct population *p);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "pageinfo.h"
 
 /* (pfn << 8 | population) pairs, sorted and deduplicated, so a frame shared
@@ -71,8 +73,187 @@ static uint64_t in_region(const struct region *r, const struct population *p)
 	return n;
 }
 
+/* Who owns a frame: population, mapping, page. Sorted by PFN. */
+struct owner {
+	uint64_t pfn;
+	uint16_t pop, map;
+	uint32_t page;
+};
+
+static int cmp_owner(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+static struct owner *owners_build(struct population *pops, int npops, size_t *n)
+{
+	size_t total = 0, k = 0;
+	for (int p = 0; p < npops; p++)
+		for (int m = 0; m < pops[p].nmaps; m++)
+			total += pops[p].maps[m].npages;
+	struct owner *o = malloc((total ? total : 1) * sizeof(*o));
+	if (!o)
+		return NULL;
+	for (int p = 0; p < npops; p++)
+		for (int m = 0; m < pops[p].nmaps; m++)
+			for (size_t i = 0; i < pops[p].maps[m].npages; i++)
+				if (pops[p].maps[m].pfn_now[i] != PFN_NONE)
+					o[k++] = (struct owner){ pops[p].maps[m].pfn_now[i], (uint16_t)p, (uint16_t)m, (uint32_t)i };
+	qsort(o, k, sizeof(*o), cmp_owner);
+	*n = k;
+	return o;
+}
+
+static const struct owner *owner_of(const struct owner *o, size_t n, uint64_t pfn)
+{
+	struct owner key = { .pfn = pfn };
+	return bsearch(&key, o, n, sizeof(*o), cmp_owner);
+}
+
+static struct json_object *owner_json(const struct owner *w, struct population *pops)
+{
+	if (!w)
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "population", json_object_new_string(pops[w->pop].name));
+	json_object_object_add(o, "mapping", json_object_new_string(pops[w->pop].maps[w->map].role));
+	json_object_object_add(o, "page", json_object_new_int64(w->page));
+	return o;
+}
+
+static struct json_object *page_json(uint64_t pfn, const struct owner *own, size_t nown, struct population *pops)
+{
+	uint64_t flags;
+	struct err e;
+	struct json_object *o = json_object_new_object();
+	char hex[24];
+	json_object_object_add(o, "pfn", json_object_new_int64((int64_t)pfn));
+	if (kpageflags_read(pfn, 1, &flags, &e) == 0) {
+		snprintf(hex, sizeof(hex), "%#llx", (unsigned long long)flags);
+		json_object_object_add(o, "flags", json_object_new_string(hex));
+	}
+	json_object_object_add(o, "mapcount", json_object_new_int64(kpagecount_read(pfn)));
+	struct json_object *w = owner_json(owner_of(own, nown, pfn), pops);
+	if (w)
+		json_object_object_add(o, "owner", w);
+	return o;
+}
+
+/* Evidence about one plugged block: what its pages are (kpageflags census),
+ * which PFNs the kernel found busy, and which it dumped. */
+static struct json_object *stuck_block(const struct region *r, uint64_t b, const struct evidence *ev,
+				       const struct owner *own, size_t nown, struct population *pops,
+				       uint64_t *flags, struct err *e)
+{
+	uint64_t ppb = r->block_size / PAGE_SIZE_4K, pfn0 = (r->addr + b * r->block_size) / PAGE_SIZE_4K;
+	if (kpageflags_read(pfn0, ppb, flags, e) < 0)
+		return NULL;
+	uint64_t ours = 0, lru = 0, tail = 0, slab = 0, pgtable = 0, buddy = 0, noflags = 0, other = 0, thp = 0;
+	for (uint64_t i = 0; i < ppb; i++) {
+		uint64_t f = flags[i];
+		if (f & (1ull << KPF_THP))
+			thp++;
+		if (owner_of(own, nown, pfn0 + i))
+			ours++;
+		else if (f & (1ull << KPF_SLAB))
+			slab++;
+		else if (f & (1ull << KPF_PGTABLE))
+			pgtable++;
+		else if (f & (1ull << KPF_BUDDY))
+			buddy++;
+		else if (f & (1ull << KPF_LRU))
+			lru++;
+		else if (f & (1ull << KPF_COMPOUND_TAIL))
+			tail++;
+		else if (f == 0)
+			noflags++;  /* a free buddy's tail page, or a raw kernel allocation */
+		else
+			other++;
+	}
+	struct json_object *o = json_object_new_object(), *c = json_object_new_object();
+	json_object_object_add(o, "block", json_object_new_int64((int64_t)b));
+	json_object_object_add(c, "ours", json_object_new_int64((int64_t)ours));
+	json_object_object_add(c, "lru", json_object_new_int64((int64_t)lru));
+	json_object_object_add(c, "compound_tail", json_object_new_int64((int64_t)tail));
+	json_object_object_add(c, "slab", json_object_new_int64((int64_t)slab));
+	json_object_object_add(c, "pgtable", json_object_new_int64((int64_t)pgtable));
+	json_object_object_add(c, "buddy", json_object_new_int64((int64_t)buddy));
+	json_object_object_add(c, "noflags", json_object_new_int64((int64_t)noflags));
+	json_object_object_add(c, "other", json_object_new_int64((int64_t)other));
+	json_object_object_add(c, "thp", json_object_new_int64((int64_t)thp));
+	json_object_object_add(o, "census", c);
+
+	/* isolation failures whose first busy PFN lies in this block */
+	struct json_object *busy = json_object_new_array();
+	uint64_t nfail = 0, seen[4];
+	size_t nseen = 0;
+	for (size_t i = 0; i < ev->nfails; i++) {
+		uint64_t fin = ev->fails[i].fin_pfn;
+		if (fin < pfn0 || fin >= pfn0 + ppb)
+			continue;
+		nfail++;
+		bool dup = false;
+		for (size_t k = 0; k < nseen; k++)
+			dup |= seen[k] == fin;
+		if (!dup && nseen < 4) {
+			seen[nseen++] = fin;
+			json_object_array_add(busy, page_json(fin, own, nown, pops));
+		}
+	}
+	json_object_object_add(o, "isolation_failures", json_object_new_int64((int64_t)nfail));
+	json_object_object_add(o, "busy", busy);
+	struct json_object *dumped = json_object_new_array();
+	size_t ndump = 0;
+	for (size_t i = 0; i < ev->ndumps && ndump < 4; i++) {
+		const struct dumped_page *d = &ev->dumps[i];
+		if (d->pfn < pfn0 || d->pfn >= pfn0 + ppb)
+			continue;
+		struct json_object *j = json_object_new_object(), *w;
+		json_object_object_add(j, "pfn", json_object_new_int64((int64_t)d->pfn));
+		json_object_object_add(j, "refcount", json_object_new_int64(d->refcount));
+		json_object_object_add(j, "mapcount", json_object_new_int64(d->mapcount));
+		json_object_object_add(j, "reason", json_object_new_string(d->reason));
+		if ((w = owner_json(owner_of(own, nown, d->pfn), pops)))
+			json_object_object_add(j, "owner", w);
+		json_object_array_add(dumped, j);
+		ndump++;
+	}
+	json_object_object_add(o, "dumped", dumped);
+	return o;
+}
+
+static struct json_object *stuck_blocks(const struct region *r, const char *map, const struct evidence *ev,
+					struct population *pops, int npops, struct err *e)
+{
+	size_t nown;
+	struct owner *own = owners_build(pops, npops, &nown);
+	uint64_t *flags = malloc(r->block_size / PAGE_SIZE_4K * sizeof(*flags));
+	if (!own || !flags) {
+		free(own);
+		free(flags);
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	struct json_object *arr = json_object_new_array();
+	for (uint64_t b = 0; b < r->nblocks; b++) {
+		if (map[b] != VMS_BLOCK_PLUGGED_C)
+			continue;
+		struct json_object *o = stuck_block(r, b, ev, own, nown, pops, flags, e);
+		if (!o) {
+			json_object_put(arr);
+			arr = NULL;
+			break;
+		}
+		json_object_array_add(arr, o);
+	}
+	free(own);
+	free(flags);
+	return arr;
+}
+
 struct json_object *state_build(const char *step, const struct region *r, struct population *pops,
-				int npops, bool first, struct err *e)
+				int npops, struct evidence *ev, bool attribute, struct err *e)
 {
 	uint64_t t0 = now_ms();
 	struct json_object *msg = json_object_new_object(), *popsj = json_object_new_array();
@@ -81,7 +262,7 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 
 	for (int p = 0; p < npops; p++) {
 		struct pop_stats s;
-		if (pop_locate(&pops[p], first, e) < 0 || pop_verify(&pops[p], &s, e) < 0)
+		if (pop_locate(&pops[p], e) < 0 || pop_verify(&pops[p], &s, e) < 0)
 			goto fail;
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(pops[p].name));
@@ -100,6 +281,7 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 			json_object_object_add(bad, "page", json_object_new_int64(s.first_bad_page));
 			json_object_object_add(o, "first_corrupted", bad);
 		}
+		json_object_object_add(o, "released", json_object_new_boolean(pops[p].released));
 		if (pops[p].note[0])
 			json_object_object_add(o, "note", json_object_new_string(pops[p].note));
 		json_object_array_add(popsj, o);
@@ -116,6 +298,16 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 		goto fail;
 	}
 	json_object_object_add(msg, "map", json_object_new_string(map));
+	evidence_collect(ev);
+	json_object_object_add(msg, "evidence", evidence_summary(ev));
+	if (attribute) {
+		struct json_object *stuck = stuck_blocks(r, map, ev, pops, npops, e);
+		if (!stuck) {
+			free(map);
+			goto fail;
+		}
+		json_object_object_add(msg, "stuck", stuck);
+	}
 	free(map);
 	json_object_object_add(msg, "memory_blocks", region_memory_blocks(r));
 	struct json_object *held = held_blocks(r, pops, npops, e);
@@ -123,6 +315,7 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 		goto fail;
 	json_object_object_add(msg, "held", held);
 	json_object_object_add(msg, "elapsed_ms", json_object_new_int64((int64_t)(now_ms() - t0)));
+	evidence_reset(ev);  /* the next answer covers what happens from now on */
 	return msg;
 fail:
 	json_object_put(msg);

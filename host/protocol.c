@@ -38,22 +38,50 @@ struct json_object *proto_cmd_setup(const struct scenario *s, const struct vm_re
 		json_object_object_add(p, "name", json_object_new_string(s->pops[i].name));
 		json_object_object_add(p, "type", json_object_new_string(s->pops[i].type));
 		json_object_object_add(p, "size", json_object_new_int64((int64_t)s->pops[i].size));
+		if (s->pops[i].nopts) {
+			struct json_object *o = json_object_new_object();
+			for (int k = 0; k < s->pops[i].nopts; k++)
+				json_object_object_add(o, s->pops[i].opts[k].key, json_object_new_string(s->pops[i].opts[k].value));
+			json_object_object_add(p, "options", o);
+		}
 		json_object_array_add(pops, p);
 	}
 	json_object_object_add(cmd, "populations", pops);
 	return cmd;
 }
 
-struct json_object *proto_cmd_state(const char *step)
+struct json_object *proto_cmd_state(const char *step, bool attribute)
 {
 	struct json_object *cmd = command("state");
 	json_object_object_add(cmd, "step", json_object_new_string(step));
+	if (attribute)
+		json_object_object_add(cmd, "attribute", json_object_new_boolean(true));
+	return cmd;
+}
+
+struct json_object *proto_cmd_release(const char *step, const char *const *pops, int n)
+{
+	struct json_object *cmd = command("release"), *list = json_object_new_array();
+	json_object_object_add(cmd, "step", json_object_new_string(step));
+	for (int i = 0; i < n; i++)
+		json_object_array_add(list, json_object_new_string(pops[i]));
+	json_object_object_add(cmd, "populations", list);
 	return cmd;
 }
 
 struct json_object *proto_cmd_poweroff(void)
 {
 	return command("poweroff");
+}
+
+struct json_object *proto_cmd_offline(const uint64_t *memory_blocks, int n, unsigned timeout_ms)
+{
+	struct json_object *cmd = command("offline"), *list = json_object_new_array();
+	for (int i = 0; i < n; i++)
+		json_object_array_add(list, json_object_new_int64((int64_t)memory_blocks[i]));
+	json_object_object_add(cmd, "memory_blocks", list);
+	json_object_object_add(cmd, "timeout_ms", json_object_new_int((int)timeout_ms));
+	return cmd;
 }
 
 int proto_parse_line(const char *line, struct json_object **msg, const char **type, struct err *e)
@@ -130,6 +158,7 @@ int proto_hello(struct json_object *msg, struct guest_hello *h, struct err *e)
 
 void guest_state_free(struct guest_state *s)
 {
+	free(s->stuck);
 	free(s->map);
 	free(s->pops);
 	free(s->mblocks);
@@ -167,6 +196,11 @@ static int parse_pop(struct json_object *o, const struct state_expect *x, int i,
 			       i, p->name, (unsigned long long)p->pages, (unsigned long long)p->verified,
 			       (unsigned long long)p->corrupted);
 	struct json_object *v;
+	if (json_object_object_get_ex(o, "released", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return err_set(e, "populations[%d].released is not a boolean", i);
+		p->released = json_object_get_boolean(v);
+	}
 	p->thp_pages = -1;
 	if (json_object_object_get_ex(o, "thp_pages", &v)) {
 		if (get_int(o, "thp_pages", p->pages, &thp, e) < 0)
@@ -179,6 +213,117 @@ static int parse_pop(struct json_object *o, const struct state_expect *x, int i,
 		    get_int(v, "page", max, &p->first_bad_page, e) < 0)
 			return err_wrap(e, "populations[%d].first_corrupted", i);
 		p->has_first_bad = true;
+	}
+	return 0;
+}
+
+static int pop_index(const struct state_expect *x, const char *name)
+{
+	for (int p = 0; p < x->npops; p++)
+		if (strcmp(x->pop_names[p], name) == 0)
+			return p;
+	return -1;
+}
+
+static int parse_named_page(struct json_object *o, const struct state_expect *x, struct named_page *pg, struct err *e)
+{
+	const uint64_t max = UINT64_C(1) << 52;
+	struct json_object *v, *own;
+	char hex[24];
+	memset(pg, 0, sizeof(*pg));
+	pg->owner = -1;
+	pg->mapcount = pg->refcount = -1;
+	if (!json_object_is_type(o, json_type_object) || get_int(o, "pfn", max, &pg->pfn, e) < 0)
+		return err_set(e, "a page without a valid \"pfn\"");
+	if (get_str(o, "flags", false, hex, sizeof(hex), e) < 0)
+		return -1;
+	if (hex[0]) {
+		char *end;
+		pg->flags = strtoull(hex, &end, 16);
+		if (*end)
+			return err_set(e, "\"flags\" \"%s\" is not hexadecimal", hex);
+		pg->has_flags = true;
+	}
+	if (json_object_object_get_ex(o, "mapcount", &v) && json_object_is_type(v, json_type_int))
+		pg->mapcount = json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "refcount", &v) && json_object_is_type(v, json_type_int))
+		pg->refcount = json_object_get_int64(v);
+	if (get_str(o, "reason", false, pg->reason, sizeof(pg->reason), e) < 0)
+		return -1;
+	if (json_object_object_get_ex(o, "owner", &own)) {
+		char name[VMS_MAX_NAME + 1];
+		if (!json_object_is_type(own, json_type_object) ||
+		    get_str(own, "population", true, name, sizeof(name), e) < 0 ||
+		    get_str(own, "mapping", true, pg->owner_mapping, sizeof(pg->owner_mapping), e) < 0 ||
+		    get_int(own, "page", max, &pg->owner_page, e) < 0)
+			return err_wrap(e, "owner");
+		if ((pg->owner = pop_index(x, name)) < 0)
+			return err_set(e, "owner: unknown population \"%s\"", name);
+	}
+	return 0;
+}
+
+static int parse_pages(struct json_object *o, const char *key, const struct state_expect *x, struct named_page *out,
+		       int *n, struct err *e)
+{
+	struct json_object *arr;
+	if (get_array(o, key, STUCK_MAX_PAGES, &arr, e) < 0)
+		return -1;
+	*n = (int)json_object_array_length(arr);
+	for (int i = 0; i < *n; i++)
+		if (parse_named_page(json_object_array_get_idx(arr, (size_t)i), x, &out[i], e) < 0)
+			return err_wrap(e, "%s[%d]", key, i);
+	return 0;
+}
+
+static int parse_stuck(struct json_object *o, const struct state_expect *x, struct stuck_block *sb, struct err *e)
+{
+	const uint64_t ppb = 1u << 20;  /* pages per block: far above any block size */
+	struct json_object *c;
+	memset(sb, 0, sizeof(*sb));
+	if (!json_object_is_type(o, json_type_object) || get_int(o, "block", x->nblocks - 1, &sb->block, e) < 0 ||
+	    get_int(o, "isolation_failures", UINT64_C(1) << 32, &sb->isolation_failures, e) < 0)
+		return -1;
+	if (!json_object_object_get_ex(o, "census", &c) || !json_object_is_type(c, json_type_object))
+		return err_set(e, "\"census\" is missing");
+	if (get_int(c, "ours", ppb, &sb->ours, e) || get_int(c, "lru", ppb, &sb->lru, e) ||
+	    get_int(c, "compound_tail", ppb, &sb->compound_tail, e) || get_int(c, "slab", ppb, &sb->slab, e) ||
+	    get_int(c, "pgtable", ppb, &sb->pgtable, e) || get_int(c, "buddy", ppb, &sb->buddy, e) ||
+	    get_int(c, "noflags", ppb, &sb->noflags, e) || get_int(c, "other", ppb, &sb->other, e) ||
+	    get_int(c, "thp", ppb, &sb->thp, e))
+		return err_wrap(e, "census");
+	if (parse_pages(o, "busy", x, sb->busy, &sb->nbusy, e) < 0 ||
+	    parse_pages(o, "dumped", x, sb->dumped, &sb->ndumped, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_evidence(struct json_object *msg, struct evidence_summary *ev, struct err *e)
+{
+	struct json_object *o, *v, *arr;
+	if (!json_object_object_get_ex(msg, "evidence", &o))
+		return 0;  /* optional */
+	if (!json_object_is_type(o, json_type_object))
+		return err_set(e, "\"evidence\" is not an object");
+	const uint64_t max = UINT64_C(1) << 40;
+	ev->present = true;
+	ev->trace = json_object_object_get_ex(o, "trace", &v) && json_object_get_boolean(v);
+	ev->dump_page = json_object_object_get_ex(o, "dump_page", &v) && json_object_get_boolean(v);
+	if (get_int(o, "isolation_events", max, &ev->isolation_events, e) ||
+	    get_int(o, "isolation_failures", max, &ev->isolation_failures, e) ||
+	    get_int(o, "dumped_pages", max, &ev->dumped_pages, e) || get_array(o, "migrate", 16, &arr, e))
+		return err_wrap(e, "evidence");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *m = json_object_array_get_idx(arr, i);
+		uint64_t s, f, ts, tf;
+		if (!json_object_is_type(m, json_type_object) || get_int(m, "succeeded", max, &s, e) ||
+		    get_int(m, "failed", max, &f, e) || get_int(m, "thp_succeeded", max, &ts, e) ||
+		    get_int(m, "thp_failed", max, &tf, e))
+			return err_wrap(e, "evidence.migrate[%zu]", i);
+		ev->migrate_succeeded += s;
+		ev->migrate_failed += f;
+		ev->thp_succeeded += ts;
+		ev->thp_failed += tf;
 	}
 	return 0;
 }
@@ -297,10 +442,50 @@ int proto_state(struct json_object *msg, const struct state_expect *x, struct gu
 			s->held[s->nheld++] = (struct held){ .block = block, .pop = pop, .pages = (uint64_t)n };
 		}
 	}
+
+	if (parse_evidence(msg, &s->evidence, e) < 0)
+		goto bad;
+	if (json_object_object_get_ex(msg, "stuck", &v)) {
+		if (get_array(msg, "stuck", x->nblocks, &arr, e) < 0)
+			goto bad;
+		s->attributed = true;
+		s->nstuck = json_object_array_length(arr);
+		s->stuck = xcalloc(s->nstuck, sizeof(*s->stuck));
+		for (size_t i = 0; i < s->nstuck; i++) {
+			if (parse_stuck(json_object_array_get_idx(arr, i), x, &s->stuck[i], e) < 0) {
+				err_wrap(e, "stuck[%zu]", i);
+				goto bad;
+			}
+			if (s->map[s->stuck[i].block] != VMS_BLOCK_PLUGGED_C) {
+				err_set(e, "stuck[%zu]: block %llu is not plugged in \"map\"", i,
+					(unsigned long long)s->stuck[i].block);
+				goto bad;
+			}
+		}
+	}
 	return 0;
 bad:
 	guest_state_free(s);
 	return err_wrap(e, "guest state message");
+}
+
+int proto_offline(struct json_object *msg, const uint64_t *asked, int n, struct offline_result *out, struct err *e)
+{
+	struct json_object *arr;
+	if (get_array(msg, "results", (size_t)n, &arr, e) < 0)
+		return err_wrap(e, "guest offline answer");
+	if ((int)json_object_array_length(arr) != n)
+		return err_set(e, "guest offline answer: %zu results for %d memory blocks", json_object_array_length(arr), n);
+	for (int i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, (size_t)i);
+		if (!json_object_is_type(o, json_type_object) || get_int(o, "index", UINT64_C(1) << 40, &out[i].index, e) < 0 ||
+		    get_str(o, "result", true, out[i].result, sizeof(out[i].result), e) < 0)
+			return err_wrap(e, "guest offline answer, results[%d]", i);
+		if (out[i].index != asked[i])
+			return err_set(e, "guest offline answer: results[%d] is for memory block %llu, not %llu", i,
+				       (unsigned long long)out[i].index, (unsigned long long)asked[i]);
+	}
+	return 0;
 }
 
 void proto_error_text(struct json_object *msg, char *buf, size_t len)

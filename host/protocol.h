@@ -28,12 +28,46 @@ struct pop_state {
 	bool has_first_bad;
 	char first_bad_mapping[16];
 	uint64_t first_bad_page;
+	bool released;
 };
 
 struct mem_block {
 	uint64_t index;
 	char state[16];
 	char zone[64];
+};
+
+/* A page the kernel named: a busy PFN from an isolation failure, or a page
+ * dump_page() showed. owner: population index, or -1 when not ours. */
+struct named_page {
+	uint64_t pfn;
+	uint64_t flags;            /* kpageflags; 0 with has_flags false */
+	bool has_flags;
+	int64_t mapcount, refcount;  /* -1: unknown */
+	int owner;
+	char owner_mapping[16];
+	uint64_t owner_page;
+	char reason[48];           /* dumped pages: "migration failure" */
+};
+
+#define STUCK_MAX_PAGES 4
+
+/* Evidence about a block that stayed plugged. */
+struct stuck_block {
+	uint64_t block;
+	/* kpageflags census of its pages */
+	uint64_t ours, lru, compound_tail, slab, pgtable, buddy, noflags, other, thp;
+	uint64_t isolation_failures;
+	struct named_page busy[STUCK_MAX_PAGES];
+	int nbusy;
+	struct named_page dumped[STUCK_MAX_PAGES];
+	int ndumped;
+};
+
+struct evidence_summary {
+	bool present, trace, dump_page;
+	uint64_t isolation_events, isolation_failures, dumped_pages;
+	uint64_t migrate_succeeded, migrate_failed, thp_succeeded, thp_failed;
 };
 
 struct held {                  /* `pages` of population `pop` sit in `block` */
@@ -53,6 +87,10 @@ struct guest_state {
 	struct held *held;
 	size_t nheld;
 	uint64_t elapsed_ms, setup_ms;
+	struct evidence_summary evidence;
+	struct stuck_block *stuck;   /* when attribution was asked */
+	size_t nstuck;
+	bool attributed;
 };
 
 /* What the host knows that a state message must agree with. */
@@ -65,7 +103,16 @@ struct state_expect {
 
 /* Commands to the guest (docs/protocol.md). */
 struct json_object *proto_cmd_setup(const struct scenario *s, const struct vm_region *r);
-struct json_object *proto_cmd_state(const char *step);
+struct json_object *proto_cmd_state(const char *step, bool attribute);
+struct json_object *proto_cmd_release(const char *step, const char *const *pops, int n);
+struct json_object *proto_cmd_offline(const uint64_t *memory_blocks, int n, unsigned timeout_ms);
+
+/* The answer to "offline": results[i] for memory_blocks[i]. */
+struct offline_result {
+	uint64_t index;
+	char result[64];
+};
+int proto_offline(struct json_object *msg, const uint64_t *asked, int n, struct offline_result *out, struct err *e);
 struct json_object *proto_cmd_poweroff(void);
 
 /* Parse one line into a JSON object with a string "type". */

@@ -26,6 +26,7 @@ static struct json_object *state_json(const struct report *r, const struct guest
 		json_object_object_add(pj, "verified", J_INT(p->verified));
 		json_object_object_add(pj, "corrupted", J_INT(p->corrupted));
 		json_object_object_add(pj, "thp_pages", p->thp_pages >= 0 ? J_INT(p->thp_pages) : NULL);
+		json_object_object_add(pj, "released", json_object_new_boolean(p->released));
 		if (p->has_first_bad) {
 			struct json_object *b = json_object_new_object();
 			json_object_object_add(b, "mapping", J_STR(p->first_bad_mapping));
@@ -74,6 +75,19 @@ static struct json_object *state_json(const struct report *r, const struct guest
 	}
 	json_object_object_add(o, "memory_blocks", mbs);
 	json_object_object_add(o, "guest_ms", J_INT(st->elapsed_ms));
+	if (st->evidence.present) {
+		struct json_object *ev = json_object_new_object();
+		json_object_object_add(ev, "trace", json_object_new_boolean(st->evidence.trace));
+		json_object_object_add(ev, "dump_page", json_object_new_boolean(st->evidence.dump_page));
+		json_object_object_add(ev, "isolation_events", J_INT(st->evidence.isolation_events));
+		json_object_object_add(ev, "isolation_failures", J_INT(st->evidence.isolation_failures));
+		json_object_object_add(ev, "dumped_pages", J_INT(st->evidence.dumped_pages));
+		json_object_object_add(ev, "migrate_succeeded", J_INT(st->evidence.migrate_succeeded));
+		json_object_object_add(ev, "migrate_failed", J_INT(st->evidence.migrate_failed));
+		json_object_object_add(ev, "thp_migrate_succeeded", J_INT(st->evidence.thp_succeeded));
+		json_object_object_add(ev, "thp_migrate_failed", J_INT(st->evidence.thp_failed));
+		json_object_object_add(o, "evidence", ev);
+	}
 	return o;
 }
 
@@ -128,6 +142,34 @@ struct json_object *report_to_json(const struct report *r)
 		json_object_object_add(sj, "elapsed_ms", J_INT(st->elapsed_ms));
 		json_object_object_add(sj, "kicks", J_INT(st->kicks));
 		json_object_object_add(sj, "state", st->have_state ? state_json(r, &st->state) : NULL);
+		struct json_object *stayed = json_object_new_array();
+		for (size_t k = 0; k < st->nverdicts; k++) {
+			const struct block_verdict *v = &st->verdicts[k];
+			struct json_object *vj = json_object_new_object();
+			json_object_object_add(vj, "block", J_INT(v->block));
+			json_object_object_add(vj, "addr", J_INT(r->region.addr + v->block * r->region.block_size));
+			if (r->memory_block_size)
+				json_object_object_add(vj, "memory_block",
+						       J_INT((r->region.addr + v->block * r->region.block_size) / r->memory_block_size));
+			json_object_object_add(vj, "owner", v->owner >= 0 ? J_STR(r->scn->pops[v->owner].name) : NULL);
+			json_object_object_add(vj, "reason", J_STR(vms_reason_name(v->reason)));
+			json_object_object_add(vj, "evidence", J_STR(v->evidence));
+			json_object_object_add(vj, "released_by", v->released_by >= 0 ? J_STR(r->scn->pops[v->released_by].name) : NULL);
+			json_object_object_add(vj, "stayed_after_release", json_object_new_boolean(v->stayed_after_release));
+			json_object_object_add(vj, "sysfs_offline", v->sysfs[0] ? J_STR(v->sysfs) : NULL);
+			json_object_object_add(vj, "expected", json_object_new_boolean(v->expected && v->expected_after_release));
+			json_object_array_add(stayed, vj);
+		}
+		json_object_object_add(sj, "stayed", stayed);
+		if (st->have_final) {
+			struct json_object *rel = json_object_new_array();
+			for (int k = 0; k < st->nreleased; k++)
+				json_object_array_add(rel, J_STR(st->released[k]));
+			json_object_object_add(sj, "released", rel);
+			json_object_object_add(sj, "size_final", J_INT(st->size_final));
+			json_object_object_add(sj, "reached_final", json_object_new_boolean(st->reached_final));
+			json_object_object_add(sj, "final_state", state_json(r, &st->final));
+		}
 		json_object_array_add(steps, sj);
 	}
 	json_object_object_add(o, "steps", steps);

@@ -77,6 +77,61 @@ static void plugged_table(const struct report *r, const struct step_report *st, 
 	}
 }
 
+static void confirmation_text(const struct report *r, const struct block_verdict *v, char *buf, size_t len)
+{
+	if (v->released_by >= 0)
+		snprintf(buf, len, "went when %s was released", r->scn->pops[v->released_by].name);
+	else if (v->stayed_after_release)
+		snprintf(buf, len, "stayed after release%s%s", v->sysfs[0] ? "; sysfs offline: " : "", v->sysfs);
+	else if (v->sysfs[0])
+		snprintf(buf, len, "sysfs offline: %s", v->sysfs);
+	else
+		snprintf(buf, len, "%s", v->confirm_tried ? "went" : "not tried");
+}
+
+/* Why each block stayed: one row per run of blocks with the same owner,
+ * reason, confirmation and verdict, with the evidence of its first block. */
+static void reasons_table(const struct report *r, const struct step_report *st, FILE *out)
+{
+	char a[32];
+	fprintf(out, "\nblocks that stayed after step %s: %zu of %" PRIu64 " (%s)\n", st->name, st->nverdicts,
+		st->state.nblocks, format_size(st->nverdicts * r->region.block_size, a, sizeof(a)));
+	if (st->nreleased) {
+		fprintf(out, "  released in turn:");
+		for (int i = 0; i < st->nreleased; i++)
+			fprintf(out, " %s", st->released[i]);
+		fprintf(out, "; then the device was at %s\n", format_size(st->size_final, a, sizeof(a)));
+	}
+	fprintf(out, "  %-11s %-13s %-6s %-8s %-16s %-24s %-34s %s\n", "blocks", "address", "memblk", "zone", "owner",
+		"reason", "confirmation", "verdict");
+	size_t i = 0;
+	while (i < st->nverdicts) {
+		const struct block_verdict *v = &st->verdicts[i];
+		char conf[128], conf2[128], range[32], addr[24], held[200];
+		confirmation_text(r, v, conf, sizeof(conf));
+		uint64_t mb = 0;
+		const char *zone = block_zone(r, &st->state, v->block, r->memory_block_size, &mb);
+		size_t j = i + 1;
+		while (j < st->nverdicts && st->verdicts[j].block == st->verdicts[j - 1].block + 1 &&
+		       st->verdicts[j].owner == v->owner && st->verdicts[j].reason == v->reason &&
+		       st->verdicts[j].expected == v->expected && st->verdicts[j].expected_after_release == v->expected_after_release &&
+		       (confirmation_text(r, &st->verdicts[j], conf2, sizeof(conf2)), strcmp(conf, conf2) == 0))
+			j++;
+		if (j - i > 1)
+			snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, v->block, st->verdicts[j - 1].block);
+		else
+			snprintf(range, sizeof(range), "%" PRIu64, v->block);
+		snprintf(addr, sizeof(addr), "%#" PRIx64, r->region.addr + v->block * r->region.block_size);
+		const char *verdict = !v->expected ? "UNEXPECTED" : !v->expected_after_release ? "UNEXPECTED after release"
+											: "expected";
+		fprintf(out, "  %-11s %-13s %-6" PRIu64 " %-8s %-16s %-24s %-34s %s\n", range, addr, mb, zone, verdict_who(r, v),
+			vms_reason_name(v->reason), conf, verdict);
+		held_text(r, &st->state, v->block, held, sizeof(held));
+		fprintf(out, "  %11s %s%s%s\n", "", v->evidence, held[0] ? "; holds " : "", held);
+		i = j;
+	}
+}
+
 static void pops_table(const struct guest_state *st, FILE *out)
 {
 	fprintf(out, "  %-16s %-9s %9s %9s %9s %9s %9s %9s\n", "population", "type", "pages", "in-region", "THP",
@@ -141,8 +196,14 @@ void report_write_text(const struct report *r, FILE *out)
 			continue;
 		fprintf(out, "\npopulations after step %s\n", st->name);
 		pops_table(&st->state, out);
-		if (!st->reached || st->state.plugged * r->region.block_size != st->size_after)
+		if (st->nverdicts)
+			reasons_table(r, st, out);
+		else if (!st->reached || st->state.plugged * r->region.block_size != st->size_after)
 			plugged_table(r, st, r->memory_block_size, out);
+		if (st->have_final) {
+			fprintf(out, "\npopulations after step %s and release\n", st->name);
+			pops_table(&st->final, out);
+		}
 	}
 	/* only the phases that finished */
 	fprintf(out, "\ntimings:");
@@ -173,16 +234,24 @@ void report_write_text(const struct report *r, FILE *out)
 			fprintf(out, "  - %s\n", r->findings[i]);
 	}
 	uint64_t verified = 0, corrupted = 0;
-	const struct guest_state *last = r->nsteps && r->steps[r->nsteps - 1].have_state ? &r->steps[r->nsteps - 1].state
+	const struct step_report *ls = r->nsteps ? &r->steps[r->nsteps - 1] : NULL;
+	const struct guest_state *last = ls && ls->have_final ? &ls->final
+				       : ls && ls->have_state ? &ls->state
 				       : r->have_populate ? &r->populate : NULL;
 	for (int i = 0; last && i < last->npops; i++) {
 		verified += last->pops[i].verified;
 		corrupted += last->pops[i].corrupted;
 	}
 	fprintf(out, "\n%s: ", r->verdict == VERDICT_PASS ? "PASS" : r->verdict == VERDICT_FAIL ? "FAIL" : "ERROR");
-	if (r->verdict == VERDICT_PASS)
+	size_t stayed = 0;
+	for (int i = 0; i < r->nsteps; i++)
+		stayed += r->steps[i].nverdicts;
+	if (r->verdict == VERDICT_PASS && !stayed)
 		fprintf(out, "every step reached its requested size; %" PRIu64 " pages verified, %" PRIu64 " corrupted\n",
 			verified, corrupted);
+	else if (r->verdict == VERDICT_PASS)
+		fprintf(out, "%zu block%s stayed, each for an expected reason; %" PRIu64 " pages verified, %" PRIu64 " corrupted\n",
+			stayed, stayed == 1 ? "" : "s", verified, corrupted);
 	else if (r->verdict == VERDICT_FAIL)
 		fprintf(out, "%d expectation%s failed (see findings)\n", r->nfindings, r->nfindings == 1 ? "" : "s");
 	else

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "units.h"
@@ -19,7 +20,11 @@ void report_free(struct report *r)
 {
 	guest_state_free(&r->populate);
 	for (int i = 0; i < r->nsteps; i++)
+	{
 		guest_state_free(&r->steps[i].state);
+		guest_state_free(&r->steps[i].final);
+		free(r->steps[i].verdicts);
+	}
 }
 
 __attribute__((format(printf, 2, 3))) static void finding(struct report *r, const char *fmt, ...)
@@ -59,6 +64,43 @@ static void check_data(struct report *r, const struct guest_state *st, const cha
 	}
 }
 
+const char *verdict_who(const struct report *r, const struct block_verdict *v)
+{
+	return v->owner >= 0 ? r->scn->pops[v->owner].name : "unowned";
+}
+
+/* The blocks that stayed, against [expect]: may-stay, must-stay,
+ * after-release, may-stay-after-release. */
+static void judge_blocks(struct report *r, struct step_report *st)
+{
+	const struct scenario *s = r->scn;
+	for (size_t i = 0; i < st->nverdicts; i++) {
+		struct block_verdict *v = &st->verdicts[i];
+		const char *who = verdict_who(r, v);
+		v->expected = s->unplug == UNPLUG_ANY || stay_allowed(s->may_stay, s->n_may_stay, who, (int)v->reason);
+		if (!v->expected)
+			finding(r, "step %s: block %" PRIu64 " stayed: %s, %s, not expected (%s)", st->name, v->block, who,
+				vms_reason_name(v->reason), v->evidence);
+		v->expected_after_release = true;
+		if (v->stayed_after_release) {
+			v->expected_after_release =
+				s->after_release == UNPLUG_ANY ||
+				stay_allowed(s->may_stay_after_release, s->n_may_stay_after_release, who, (int)v->reason);
+			if (!v->expected_after_release)
+				finding(r, "step %s: block %" PRIu64 " (%s, %s) still stayed after releasing its holders", st->name,
+					v->block, who, vms_reason_name(v->reason));
+		}
+	}
+	for (int m = 0; m < s->n_must_stay; m++) {
+		bool shown = false;
+		for (size_t i = 0; i < st->nverdicts; i++)
+			shown |= st->verdicts[i].owner >= 0 && strcmp(s->pops[st->verdicts[i].owner].name, s->must_stay[m]) == 0;
+		if (!shown)
+			finding(r, "step %s: population %s was expected to keep blocks plugged and none stayed: its case was not shown",
+				st->name, s->must_stay[m]);
+	}
+}
+
 void report_evaluate(struct report *r)
 {
 	const struct scenario *s = r->scn;
@@ -79,14 +121,15 @@ void report_evaluate(struct report *r)
 		check_data(r, &r->populate, "after populate");
 	}
 	for (int i = 0; i < r->nsteps; i++) {
-		const struct step_report *st = &r->steps[i];
+		struct step_report *st = &r->steps[i];
 		char when[96];
 		snprintf(when, sizeof(when), "after step %s", st->name);
-		if (!st->reached && s->unplug == UNPLUG_COMPLETE)
+		if (!st->reached && !st->state.attributed && s->unplug == UNPLUG_COMPLETE)
 			finding(r, "step %s: the device stayed at %s, %s was requested (%s could not be unplugged)", st->name,
 				format_size(st->size_after, a, sizeof(a)), format_size(st->requested, b, sizeof(b)),
 				format_size(st->size_after - (st->size_after > st->requested ? st->requested : st->size_after),
 					    c, sizeof(c)));
+		judge_blocks(r, st);
 		if (!st->have_state)
 			continue;
 		uint64_t guest_bytes = st->state.plugged * (r->have_region ? r->region.block_size : 0);
@@ -94,6 +137,10 @@ void report_evaluate(struct report *r)
 			finding(r, "step %s: the guest sees %s plugged, the device reports %s", st->name,
 				format_size(guest_bytes, a, sizeof(a)), format_size(st->size_after, b, sizeof(b)));
 		check_data(r, &st->state, when);
+		if (st->have_final) {
+			snprintf(when, sizeof(when), "after step %s and release", st->name);
+			check_data(r, &st->final, when);
+		}
 	}
 	if (r->status != RUN_COMPLETE)
 		r->verdict = VERDICT_ERROR;

@@ -4,6 +4,7 @@
 #define HOST_REPORT_H
 
 #include <stdio.h>
+#include "classify.h"
 #include "protocol.h"
 #include "scenario.h"
 #include "vm.h"
@@ -27,6 +28,16 @@ struct step_report {
 	bool reached;              /* device size == requested */
 	bool have_state;
 	struct guest_state state;  /* the guest's view after the step */
+	/* when the size was not reached: why each block stayed, and what
+	 * releasing the holders and sysfs offline did */
+	struct block_verdict *verdicts;
+	size_t nverdicts;
+	char released[VMS_MAX_POPULATIONS][VMS_MAX_NAME + 1];
+	int nreleased;
+	bool have_final;
+	struct guest_state final;  /* after releases and the second opinion */
+	uint64_t size_final;
+	bool reached_final;
 };
 
 #define REPORT_MAX_FINDINGS 32
@@ -63,6 +74,8 @@ void report_free(struct report *r);
 void report_evaluate(struct report *r);
 int report_exit_status(const struct report *r);
 const char *verdict_name(enum verdict v);
+/* The population name of a stuck block's owner, or "unowned". */
+const char *verdict_who(const struct report *r, const struct block_verdict *v);
 
 void report_write_text(const struct report *r, FILE *out);
 struct json_object *report_to_json(const struct report *r);

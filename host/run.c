@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "guest-link.h"
 #include "units.h"
 
@@ -22,8 +23,8 @@ void run_options_default(struct run_options *o)
 	memset(o, 0, sizeof(*o));
 	o->qemu = "qemu-system-x86_64";
 	o->accel = ACCEL_AUTO;
-	o->kick_ms = 2000;
-	o->settle_kicks = 4;
+	o->kick_ms = 1000;
+	o->settle_kicks = 3;
 }
 
 void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t len)
@@ -279,6 +280,138 @@ static int phase_populate(struct ctx *c)
 	return 0;
 }
 
+/* Ask the guest for its state; attribute: with evidence on plugged blocks. */
+static int get_state(struct ctx *c, struct json_object *cmd, struct guest_state *out, struct err *e)
+{
+	struct json_object *msg;
+	if (guest_send(&c->link, cmd, e) < 0 || guest_expect(&c->link, "state", now_ms() + 120000, &msg, e) < 0)
+		return -1;
+	int pr = proto_state(msg, &c->expect, out, e);
+	json_object_put(msg);
+	return pr;
+}
+
+/* Set the size again and wait for it: after a release the guest driver
+ * then retries at once. */
+static int kick_and_wait(struct ctx *c, const struct scn_step *step, uint64_t *size, bool *reached, struct err *e)
+{
+	unsigned kicks;
+	if (c->vm.ops->set_requested(&c->vm, step->requested, e) < 0)
+		return -1;
+	int w = wait_size(c, step->requested, step->timeout_ms, true, size, &kicks, e);
+	if (w < 0)
+		return -1;
+	*reached = w == 0;
+	return 0;
+}
+
+static const char *block_zone_of(const struct ctx *c, const struct guest_state *st, uint64_t block)
+{
+	uint64_t mb = (c->r->region.addr + block * c->r->region.block_size) / c->r->memory_block_size;
+	for (size_t i = 0; i < st->nmblocks; i++)
+		if (st->mblocks[i].index == mb)
+			return st->mblocks[i].zone;
+	return "";
+}
+
+/* Blocks stayed: name a reason for each, then confirm by intervention:
+ * release the populations that own them one by one and see which blocks
+ * go; for what still stays, ask sysfs offline for a second opinion. */
+static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, struct step_report *st, struct err *e)
+{
+	const struct guest_state *gs = &st->state;
+	st->nverdicts = gs->nstuck;
+	st->verdicts = xcalloc(gs->nstuck, sizeof(*st->verdicts));
+	for (size_t i = 0; i < gs->nstuck; i++)
+		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), &st->verdicts[i]);
+
+	char label[128];
+	struct guest_state cur = { 0 };
+	bool reached = false;
+	uint64_t size = st->size_after;
+	for (int p = 0; p < c->s->npops && !reached; p++) {
+		bool owns = false;
+		for (size_t i = 0; i < st->nverdicts; i++)
+			owns |= st->verdicts[i].owner == p;
+		if (!owns)
+			continue;
+		const char *name = c->s->pops[p].name;
+		progress("step %s: releasing %s", step->name, name);
+		snprintf(label, sizeof(label), "%s: released %s", step->name, name);
+		struct guest_state rel;
+		if (get_state(c, proto_cmd_release(label, &name, 1), &rel, e) < 0)
+			return -1;
+		guest_state_free(&rel);  /* its data checks count in the state after the kick */
+		snprintf(st->released[st->nreleased++], sizeof(st->released[0]), "%s", name);
+		if (kick_and_wait(c, step, &size, &reached, e) < 0)
+			return -1;
+		guest_state_free(&cur);
+		if (get_state(c, proto_cmd_state(label, true), &cur, e) < 0)
+			return -1;
+		for (size_t i = 0; i < st->nverdicts; i++) {
+			struct block_verdict *v = &st->verdicts[i];
+			v->confirm_tried = true;
+			if (v->released_by < 0 && cur.map[v->block] == VMS_BLOCK_UNPLUGGED_C)
+				v->released_by = p;
+		}
+	}
+
+	/* second opinion on what stays: sysfs offline of its memory block */
+	uint64_t mblocks[64];
+	int nmb = 0;
+	const struct guest_state *now = st->nreleased ? &cur : gs;
+	for (size_t i = 0; i < st->nverdicts && !reached; i++) {
+		if (now->map[st->verdicts[i].block] != VMS_BLOCK_PLUGGED_C)
+			continue;
+		uint64_t mb = (c->r->region.addr + st->verdicts[i].block * c->r->region.block_size) / c->r->memory_block_size;
+		bool dup = false;
+		for (int k = 0; k < nmb; k++)
+			dup |= mblocks[k] == mb;
+		if (!dup && nmb < 64)
+			mblocks[nmb++] = mb;
+	}
+	if (nmb > 0) {
+		progress("step %s: sysfs offline of %d memory block%s (second opinion)", step->name, nmb, nmb == 1 ? "" : "s");
+		struct json_object *msg;
+		struct offline_result res[64];
+		if (guest_send(&c->link, proto_cmd_offline(mblocks, nmb, 5000), e) < 0 ||
+		    guest_expect(&c->link, "offline", now_ms() + 30000 + 8000ull * (uint64_t)nmb, &msg, e) < 0)
+			return -1;
+		int pr = proto_offline(msg, mblocks, nmb, res, e);
+		json_object_put(msg);
+		if (pr < 0)
+			return -1;
+		for (size_t i = 0; i < st->nverdicts; i++) {
+			struct block_verdict *v = &st->verdicts[i];
+			if (now->map[v->block] != VMS_BLOCK_PLUGGED_C)
+				continue;
+			uint64_t mb = (c->r->region.addr + v->block * c->r->region.block_size) / c->r->memory_block_size;
+			for (int k = 0; k < nmb; k++)
+				if (mblocks[k] == mb)
+					snprintf(v->sysfs, sizeof(v->sysfs), "%s", res[k].result);
+		}
+		if (kick_and_wait(c, step, &size, &reached, e) < 0)
+			return -1;
+		guest_state_free(&cur);
+		snprintf(label, sizeof(label), "%s: after sysfs offline", step->name);
+		if (get_state(c, proto_cmd_state(label, false), &cur, e) < 0)
+			return -1;
+	}
+	if (st->nreleased || nmb) {
+		for (size_t i = 0; i < st->nverdicts; i++)
+			st->verdicts[i].stayed_after_release =
+				st->nreleased && st->verdicts[i].released_by < 0 && cur.map[st->verdicts[i].block] == VMS_BLOCK_PLUGGED_C;
+		st->final = cur;
+		st->have_final = true;
+		st->size_final = size;
+		st->reached_final = reached;
+		char a[32];
+		progress("step %s: after release%s: size %s", step->name, nmb ? " and sysfs offline" : "",
+			 format_size(size, a, sizeof(a)));
+	}
+	return 0;
+}
+
 static int phase_step(struct ctx *c, const struct scn_step *step)
 {
 	struct err e = { "" };
@@ -302,15 +435,11 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	st->reached = w == 0;
 	progress("step %s: size %s after %.1f s%s", step->name, format_size(st->size_after, a, sizeof(a)),
 		 (double)st->elapsed_ms / 1000, st->reached ? "" : " (NOT reached)");
-
-	struct json_object *msg;
-	if (guest_send(&c->link, proto_cmd_state(step->name), &e) < 0 || guest_expect(&c->link, "state", now_ms() + 120000, &msg, &e) < 0)
-		return fail_in(c, phase, &e);
-	int pr = proto_state(msg, &c->expect, &st->state, &e);
-	json_object_put(msg);
-	if (pr < 0)
+	if (get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0)
 		return fail_in(c, phase, &e);
 	st->have_state = true;
+	if (!st->reached && st->state.attributed && attribute_and_confirm(c, step, st, &e) < 0)
+		return fail_in(c, phase, &e);
 	return 0;
 }
 

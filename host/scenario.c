@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/population-types.h"
+#include "../common/reasons.h"
 #include "units.h"
 
 /* inih does not tell the handler the line number, so our reader counts lines
@@ -82,9 +83,99 @@ static int fail(struct parse_ctx *c, const char *section, const char *key, const
 
 static bool type_known(const char *t)
 {
-#define MATCH(id, name, summary) if (strcmp(t, name) == 0) return true;
+#define MATCH(id, name, hold, summary) if (strcmp(t, name) == 0) return true;
 	VMS_POPULATION_TYPES(MATCH)
 #undef MATCH
+	return false;
+}
+
+static int set_choice(struct parse_ctx *c, const char *sec, const char *key, const char *v,
+		      const char *const *choices, int *out);
+
+/* Type-specific population keys: "key" and the values it takes ("" any
+ * whole number in [min, max]). */
+static const struct {
+	const char *type, *key, *const choices[4];
+	long min, max;
+} pop_options[] = {
+	{ "thp-cow", "cow", { "fork", "mprotect", NULL }, 0, 0 },
+	{ "high-mapcount", "maps", { NULL }, 2, 60000 },
+};
+
+static int set_pop_option(struct parse_ctx *c, const char *sec, const char *key, const char *value)
+{
+	struct scn_population *p = c->pop;
+	for (size_t i = 0; i < sizeof(pop_options) / sizeof(pop_options[0]); i++) {
+		if (strcmp(pop_options[i].key, key) != 0)
+			continue;
+		if (!p->type[0])
+			return fail(c, sec, key, "put \"type\" before type-specific keys");
+		if (strcmp(pop_options[i].type, p->type) != 0)
+			continue;
+		if (pop_options[i].choices[0]) {
+			int idx;
+			if (!set_choice(c, sec, key, value, pop_options[i].choices, &idx))
+				return 0;
+		} else {
+			char *end;
+			errno = 0;
+			long n = strtol(value, &end, 10);
+			if (errno || *end || !*value || n < pop_options[i].min || n > pop_options[i].max)
+				return fail(c, sec, key, "\"%s\" is not a whole number from %ld to %ld", value,
+					    pop_options[i].min, pop_options[i].max);
+		}
+		if (p->nopts == SCN_MAX_OPTIONS)
+			return fail(c, sec, key, "too many options");
+		snprintf(p->opts[p->nopts].key, sizeof(p->opts[0].key), "%s", key);
+		if (strlen(value) >= sizeof(p->opts[0].value))
+			return fail(c, sec, key, "value too long");
+		snprintf(p->opts[p->nopts].value, sizeof(p->opts[0].value), "%s", value);
+		p->nopts++;
+		return 1;
+	}
+	return -1;  /* not an option of this type */
+}
+
+/* "a:reason, unowned:*" */
+static int set_rules(struct parse_ctx *c, const char *sec, const char *key, const char *value, struct stay_rule *rules,
+		     int *n)
+{
+	char buf[512];
+	if (strlen(value) >= sizeof(buf))
+		return fail(c, sec, key, "value too long");
+	snprintf(buf, sizeof(buf), "%s", value);
+	*n = 0;
+	for (char *save, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		char *colon = strchr(tok, ':');
+		if (!colon)
+			return fail(c, sec, key, "\"%s\" is not POPULATION:REASON (e.g. vmsplice:gup-reference, unowned:*)", tok);
+		*colon = 0;
+		const char *reason = colon + 1;
+		int r = strcmp(reason, "*") == 0 ? -1 : vms_reason_from_name(reason);
+		if (r < 0 && strcmp(reason, "*") != 0) {
+			char list[300] = "";
+			for (int i = 0; i < VMS_REASON_COUNT; i++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+					 vms_reason_name((enum vms_reason)i));
+			return fail(c, sec, key, "\"%s\" is not a reason (known: %s, or *)", reason, list);
+		}
+		if (*n == SCN_MAX_RULES)
+			return fail(c, sec, key, "more than %d rules", SCN_MAX_RULES);
+		if (strlen(tok) > VMS_MAX_NAME || !*tok)
+			return fail(c, sec, key, "bad population name \"%s\"", tok);
+		snprintf(rules[*n].who, sizeof(rules[0].who), "%s", tok);
+		rules[*n].reason = r;
+		(*n)++;
+	}
+	return 1;
+}
+
+bool stay_allowed(const struct stay_rule *rules, int n, const char *who, int reason)
+{
+	for (int i = 0; i < n; i++)
+		if ((strcmp(rules[i].who, "*") == 0 || strcmp(rules[i].who, who) == 0) &&
+		    (rules[i].reason < 0 || rules[i].reason == reason))
+			return true;
 	return false;
 }
 
@@ -177,6 +268,8 @@ static int begin_section(struct parse_ctx *c, const char *section)
 		if (*seen)
 			return fail(c, section, NULL, "section appears twice");
 		*seen = true;
+		if (section[0] == 'e')
+			s->expect_line = c->section_line;
 	} else {
 		return fail(c, section, NULL,
 			    "unknown section (known: [scenario], [vm], [population NAME], [step NAME], [expect])");
@@ -243,7 +336,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 		if (strcmp(key, "type") == 0) {
 			if (!type_known(value)) {
 				char list[300] = "";
-#define LIST(id, name, summary) snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", list[0] ? ", " : "", name);
+#define LIST(id, name, hold, summary) snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", list[0] ? ", " : "", name);
 				VMS_POPULATION_TYPES(LIST)
 #undef LIST
 				return fail(c, section, key, "unknown population type \"%s\" (known: %s)", value, list);
@@ -252,6 +345,9 @@ static int handler(void *user, const char *section, const char *key, const char 
 		}
 		if (strcmp(key, "size") == 0)
 			return set_size(c, section, key, value, &c->pop->size);
+		int r = set_pop_option(c, section, key, value);
+		if (r >= 0)
+			return r;
 	} else if (c->step) {
 		if (strcmp(key, "requested-size") == 0)
 			return set_size(c, section, key, value, &c->step->requested);
@@ -264,6 +360,29 @@ static int handler(void *user, const char *section, const char *key, const char 
 			if (!set_choice(c, section, key, value, modes, &m))
 				return 0;
 			s->unplug = (enum unplug_expect)m;
+			return 1;
+		}
+		if (strcmp(key, "may-stay") == 0)
+			return set_rules(c, section, key, value, s->may_stay, &s->n_may_stay);
+		if (strcmp(key, "may-stay-after-release") == 0)
+			return set_rules(c, section, key, value, s->may_stay_after_release, &s->n_may_stay_after_release);
+		if (strcmp(key, "after-release") == 0) {
+			static const char *const modes[] = { "complete", "any", NULL };
+			int m;
+			if (!set_choice(c, section, key, value, modes, &m))
+				return 0;
+			s->after_release = (enum unplug_expect)m;
+			return 1;
+		}
+		if (strcmp(key, "must-stay") == 0) {
+			char buf[512];
+			snprintf(buf, sizeof(buf), "%s", value);
+			s->n_must_stay = 0;
+			for (char *save, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+				if (s->n_must_stay == VMS_MAX_POPULATIONS || strlen(tok) > VMS_MAX_NAME)
+					return fail(c, section, key, "bad list");
+				snprintf(s->must_stay[s->n_must_stay++], sizeof(s->must_stay[0]), "%s", tok);
+			}
 			return 1;
 		}
 		if (strcmp(key, "max-corrupted") == 0) {
@@ -294,6 +413,7 @@ static void defaults(struct scenario *s, const char *path)
 	snprintf(s->thp, sizeof(s->thp), "madvise");
 	s->boot_timeout_ms = 180000;
 	s->unplug = UNPLUG_COMPLETE;
+	s->after_release = UNPLUG_COMPLETE;
 }
 
 /* Whole-file checks, after every key was read. */
@@ -331,6 +451,33 @@ static int check(struct scenario *s, struct err *e)
 	if (total > s->boot_memory / 10 * 9)
 		return err_set(e, "%s: the populations need %s, which boot memory (%s) could not take when the region is unplugged",
 			       s->path, format_size(total, a, sizeof(a)), format_size(s->boot_memory, b, sizeof(b)));
+	for (int i = 0; i < s->npops; i++)
+		if (strcmp(s->pops[i].type, "secretmem") == 0 && s->zone != ZONE_KERNEL)
+			return err_set(e, "%s:%d: [population %s]: secretmem needs [vm] zone = kernel (its pages can never go into ZONE_MOVABLE)",
+				       s->path, s->pops[i].line, s->pops[i].name);
+	/* names in [expect] must be populations */
+	const struct { struct stay_rule *r; int n; const char *key; } lists[] = {
+		{ s->may_stay, s->n_may_stay, "may-stay" },
+		{ s->may_stay_after_release, s->n_may_stay_after_release, "may-stay-after-release" },
+	};
+	for (size_t l = 0; l < 2; l++)
+		for (int i = 0; i < lists[l].n; i++) {
+			const char *who = lists[l].r[i].who;
+			bool ok = strcmp(who, "*") == 0 || strcmp(who, "unowned") == 0;
+			for (int p = 0; p < s->npops && !ok; p++)
+				ok = strcmp(s->pops[p].name, who) == 0;
+			if (!ok)
+				return err_set(e, "%s:%d: [expect] %s: \"%s\" is not a population of this scenario (nor unowned or *)",
+					       s->path, s->expect_line, lists[l].key, who);
+		}
+	for (int i = 0; i < s->n_must_stay; i++) {
+		bool ok = false;
+		for (int p = 0; p < s->npops && !ok; p++)
+			ok = strcmp(s->pops[p].name, s->must_stay[i]) == 0;
+		if (!ok)
+			return err_set(e, "%s:%d: [expect] must-stay: \"%s\" is not a population of this scenario", s->path,
+				       s->expect_line, s->must_stay[i]);
+	}
 	if (s->nsteps == 0)
 		return err_set(e, "%s: no [step NAME] section: nothing would be unplugged", s->path);
 	for (int i = 0; i < s->nsteps; i++) {

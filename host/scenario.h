@@ -8,15 +8,31 @@
 #include "util.h"
 
 #define SCN_MAX_STEPS 16
+#define SCN_MAX_OPTIONS 4
+#define SCN_MAX_RULES 16
 
 enum zone { ZONE_MOVABLE, ZONE_KERNEL };
 enum unplug_expect { UNPLUG_COMPLETE, UNPLUG_ANY };
+
+struct scn_option {
+	char key[24];
+	char value[64];
+};
 
 struct scn_population {
 	char name[VMS_MAX_NAME + 1];
 	char type[32];
 	uint64_t size;
+	struct scn_option opts[SCN_MAX_OPTIONS];  /* type-specific keys */
+	int nopts;
 	int line;  /* where its section starts, for messages */
+};
+
+/* "who:reason" in may-stay lists. who: a population, "unowned" (none of
+ * ours) or "*"; reason: a reason name or "*" (-1). */
+struct stay_rule {
+	char who[VMS_MAX_NAME + 1];
+	int reason;
 };
 
 struct scn_step {
@@ -46,7 +62,19 @@ struct scenario {
 	/* [expect] */
 	enum unplug_expect unplug;
 	uint64_t max_corrupted;
+	struct stay_rule may_stay[SCN_MAX_RULES];
+	int n_may_stay;
+	char must_stay[VMS_MAX_POPULATIONS][VMS_MAX_NAME + 1];
+	int n_must_stay;
+	enum unplug_expect after_release;
+	struct stay_rule may_stay_after_release[SCN_MAX_RULES];
+	int n_may_stay_after_release;
+	int expect_line;   /* where [expect] starts, for messages */
 };
+
+/* Does a block owned by `who` (a population name or "unowned") that stayed
+ * for `reason` match one of the rules? */
+bool stay_allowed(const struct stay_rule *rules, int n, const char *who, int reason);
 
 /* Parse and check a scenario file. Errors read "FILE:LINE: [section] key:
  * what is wrong". */

@@ -213,7 +213,7 @@ static void encodes_commands(void **state)
 			    "{\"name\":\"a\",\"type\":\"anon\",\"size\":33554432},"
 			    "{\"name\":\"t\",\"type\":\"thp-cow\",\"size\":67108864}]}");
 	json_object_put(cmd);
-	cmd = proto_cmd_state("unplug-all");
+	cmd = proto_cmd_state("unplug-all", false);
 	assert_string_equal(json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN),
 			    "{\"cmd\":\"state\",\"step\":\"unplug-all\"}");
 	json_object_put(cmd);

@@ -1,0 +1,41 @@
+/* Parsers for what the kernel prints about failed offlining: trace events
+ * (tracefs) and dump_page() text (dynamic debug of alloc_contig_dump_pages,
+ * read from /dev/kmsg). Pure functions, used by the guest, unit-tested on
+ * the host. */
+#ifndef VMEMSTRESS_KEVIDENCE_H
+#define VMEMSTRESS_KEVIDENCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* page_isolation:test_pages_isolated */
+struct isolation_event {
+	uint64_t start_pfn, end_pfn, fin_pfn;
+	bool failed;
+};
+
+/* migrate:mm_migrate_pages */
+struct migrate_event {
+	uint64_t succeeded, failed, thp_succeeded, thp_failed, thp_split;
+	char reason[24];
+};
+
+/* A dump_page() record: "page:... refcount:3 mapcount:1 ... pfn:0x10a00"
+ * then "page dumped because: migration failure". */
+struct dumped_page {
+	uint64_t pfn;
+	int64_t refcount, mapcount;
+	char reason[48];
+	char flags[96];
+};
+
+/* Return 1 when line is such an event (filled in), 0 when it is another
+ * line, -1 when it is one but malformed. */
+int kev_parse_isolation(const char *line, struct isolation_event *ev);
+int kev_parse_migrate(const char *line, struct migrate_event *ev);
+/* Feed /dev/kmsg or dmesg lines one by one; returns 1 when a record is
+ * complete (its "page dumped because" line was seen). The state is kept in
+ * *cur between calls. */
+int kev_parse_dump_line(const char *line, struct dumped_page *cur, bool *in_record);
+
+#endif

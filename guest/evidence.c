@@ -1,0 +1,136 @@
+#define _GNU_SOURCE
+#include "evidence.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TRACING "/sys/kernel/tracing"
+
+static int kmsg_fd = -1;
+
+void evidence_init(struct evidence *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->trace_ok = write_small_file(TRACING "/events/page_isolation/test_pages_isolated/enable", "1") == 0;
+	if (ev->trace_ok) {
+		write_small_file(TRACING "/events/migrate/mm_migrate_pages/enable", "1");
+		write_small_file(TRACING "/buffer_size_kb", "4096");
+	} else {
+		glog("trace event page_isolation:test_pages_isolated is not available");
+	}
+	mkdir("/sys/kernel/debug", 0755);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	ev->dump_ok = write_small_file("/sys/kernel/debug/dynamic_debug/control",
+				       "func alloc_contig_dump_pages +p") == 0;
+	if (!ev->dump_ok)
+		glog("dynamic debug of alloc_contig_dump_pages is not available");
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg_fd < 0)
+		ev->dump_ok = false;
+	evidence_reset(ev);
+}
+
+void evidence_reset(struct evidence *ev)
+{
+	if (ev->trace_ok) {
+		int fd = open(TRACING "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (kmsg_fd >= 0)
+		lseek(kmsg_fd, 0, SEEK_END);
+	ev->isolation_events = ev->nfails = ev->nmigrate = ev->ndumps = 0;
+}
+
+static void add_migrate(struct evidence *ev, const struct migrate_event *m)
+{
+	size_t i;
+	for (i = 0; i < ev->nmigrate; i++)
+		if (strcmp(ev->migrate[i].reason, m->reason) == 0)
+			break;
+	if (i == ev->nmigrate) {
+		if (ev->nmigrate == EV_MAX_REASONS)
+			return;
+		ev->migrate[ev->nmigrate++] = (struct migrate_event){ 0 };
+		snprintf(ev->migrate[i].reason, sizeof(ev->migrate[i].reason), "%s", m->reason);
+	}
+	ev->migrate[i].succeeded += m->succeeded;
+	ev->migrate[i].failed += m->failed;
+	ev->migrate[i].thp_succeeded += m->thp_succeeded;
+	ev->migrate[i].thp_failed += m->thp_failed;
+	ev->migrate[i].thp_split += m->thp_split;
+}
+
+static void collect_trace(struct evidence *ev)
+{
+	FILE *f = fopen(TRACING "/trace", "r");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		struct isolation_event iso;
+		struct migrate_event mig;
+		if (kev_parse_isolation(line, &iso) == 1) {
+			ev->isolation_events++;
+			if (iso.failed && ev->nfails < EV_MAX_FAILS)
+				ev->fails[ev->nfails++] = iso;
+		} else if (kev_parse_migrate(line, &mig) == 1) {
+			add_migrate(ev, &mig);
+		}
+	}
+	fclose(f);
+}
+
+static void collect_dumps(struct evidence *ev)
+{
+	char rec[1024];
+	struct dumped_page cur;
+	bool in = false;
+	for (;;) {
+		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;  /* records were overwritten: go on with the next */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		if (kev_parse_dump_line(rec, &cur, &in) == 1 && ev->ndumps < EV_MAX_DUMPS)
+			ev->dumps[ev->ndumps++] = cur;
+	}
+}
+
+void evidence_collect(struct evidence *ev)
+{
+	if (ev->trace_ok)
+		collect_trace(ev);
+	if (ev->dump_ok)
+		collect_dumps(ev);
+}
+
+struct json_object *evidence_summary(const struct evidence *ev)
+{
+	struct json_object *o = json_object_new_object(), *mig = json_object_new_array();
+	json_object_object_add(o, "trace", json_object_new_boolean(ev->trace_ok));
+	json_object_object_add(o, "dump_page", json_object_new_boolean(ev->dump_ok));
+	json_object_object_add(o, "isolation_events", json_object_new_int64((int64_t)ev->isolation_events));
+	json_object_object_add(o, "isolation_failures", json_object_new_int64((int64_t)ev->nfails));
+	json_object_object_add(o, "dumped_pages", json_object_new_int64((int64_t)ev->ndumps));
+	for (size_t i = 0; i < ev->nmigrate; i++) {
+		const struct migrate_event *m = &ev->migrate[i];
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "reason", json_object_new_string(m->reason));
+		json_object_object_add(j, "succeeded", json_object_new_int64((int64_t)m->succeeded));
+		json_object_object_add(j, "failed", json_object_new_int64((int64_t)m->failed));
+		json_object_object_add(j, "thp_succeeded", json_object_new_int64((int64_t)m->thp_succeeded));
+		json_object_object_add(j, "thp_failed", json_object_new_int64((int64_t)m->thp_failed));
+		json_object_object_add(j, "thp_split", json_object_new_int64((int64_t)m->thp_split));
+		json_object_array_add(mig, j);
+	}
+	json_object_object_add(o, "migrate", mig);
+	return o;
+}

@@ -1,0 +1,37 @@
+/* What the kernel says about failed offlining, gathered between two state
+ * reports: test_pages_isolated and mm_migrate_pages trace events, and the
+ * pages alloc_contig_dump_pages() dumps (dynamic debug, read from
+ * /dev/kmsg). Each source is optional: the report says which were there. */
+#ifndef GUEST_EVIDENCE_H
+#define GUEST_EVIDENCE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include "../common/kevidence.h"
+#include "util.h"
+
+#define EV_MAX_FAILS 4096
+#define EV_MAX_DUMPS 1024
+#define EV_MAX_REASONS 8
+
+struct evidence {
+	bool trace_ok, dump_ok;
+	uint64_t isolation_events;
+	struct isolation_event fails[EV_MAX_FAILS];
+	size_t nfails;
+	struct migrate_event migrate[EV_MAX_REASONS];  /* summed per reason */
+	size_t nmigrate;
+	struct dumped_page dumps[EV_MAX_DUMPS];
+	size_t ndumps;
+};
+
+/* Enable the sources that exist; never fails, only records what works. */
+void evidence_init(struct evidence *ev);
+/* Forget what was seen so far (start of a new window). */
+void evidence_reset(struct evidence *ev);
+/* Read what arrived since the reset into ev. */
+void evidence_collect(struct evidence *ev);
+/* {"available":..., "isolation_events":..., "isolation_failures":..., "migrate":[...]} */
+struct json_object *evidence_summary(const struct evidence *ev);
+
+#endif
