@@ -134,3 +134,22 @@ struct json_object *evidence_summary(const struct evidence *ev)
 	json_object_object_add(o, "migrate", mig);
 	return o;
 }
+
+int64_t evidence_activity(const struct evidence *ev)
+{
+	if (!ev->trace_ok)
+		return -1;
+	int64_t total = 0;
+	for (int cpu = 0; cpu < 1024; cpu++) {
+		char path[96], buf[1024];
+		snprintf(path, sizeof(path), TRACING "/per_cpu/cpu%d/stats", cpu);
+		if (read_small_file(path, buf, sizeof(buf)) < 0)
+			break;
+		const char *p;
+		if ((p = strstr(buf, "entries: ")))
+			total += strtoll(p + 9, NULL, 10);
+		if ((p = strstr(buf, "overrun: ")))
+			total += strtoll(p + 9, NULL, 10);
+	}
+	return total;
+}

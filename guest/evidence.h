@@ -31,6 +31,9 @@ void evidence_init(struct evidence *ev);
 void evidence_reset(struct evidence *ev);
 /* Read what arrived since the reset into ev. */
 void evidence_collect(struct evidence *ev);
+/* A counter that grows while the kernel is trying to offline memory
+ * (trace events written, overwritten ones included); -1 without tracing. */
+int64_t evidence_activity(const struct evidence *ev);
 /* {"available":..., "isolation_events":..., "isolation_failures":..., "migrate":[...]} */
 struct json_object *evidence_summary(const struct evidence *ev);
 

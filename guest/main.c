@@ -333,6 +333,11 @@ static void handle(const char *line)
 		do_release(cmd);
 	} else if (strcmp(name, "offline") == 0) {
 		do_offline(cmd);
+	} else if (strcmp(name, "activity") == 0) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "type", json_object_new_string("activity"));
+		json_object_object_add(o, "events", json_object_new_int64(have_region ? evidence_activity(&evidence) : -1));
+		send_or_log(o);
 	} else if (strcmp(name, "poweroff") == 0) {
 		json_object_put(cmd);
 		for (int i = 0; i < npops; i++)

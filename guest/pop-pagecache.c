@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <numaif.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +42,8 @@ static int pagecache_setup(struct population *p, const struct pop_env *env, stru
 	if (st->fd < 0)
 		return err_sys(e, "create %s", path);
 	/* write() allocates the page cache under the task's policy */
-	unsigned long mask[4] = { 0 };
-	if (env->node >= 0) {
-		mask[0] = 1ul << env->node;
-		if (set_mempolicy(MPOL_BIND, mask, sizeof(mask) * 8) < 0)
-			return err_sys(e, "set_mempolicy(MPOL_BIND, node %d)", env->node);
-	}
+	if (pop_task_bind(env, e) < 0)
+		return -1;
 	static char page[PAGE_SIZE_4K];
 	int rc = 0;
 	for (size_t i = 0; i < npages && rc == 0; i++) {
@@ -56,8 +51,7 @@ static int pagecache_setup(struct population *p, const struct pop_env *env, stru
 		if (pwrite(st->fd, page, PAGE_SIZE_4K, (off_t)(i * PAGE_SIZE_4K)) != PAGE_SIZE_4K)
 			rc = err_sys(e, "write %s page %zu", path, i);
 	}
-	if (env->node >= 0)
-		set_mempolicy(MPOL_DEFAULT, NULL, 0);
+	pop_task_unbind(env);
 	if (rc < 0)
 		return -1;
 	st->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, st->fd, 0);

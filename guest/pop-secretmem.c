@@ -42,13 +42,14 @@ static int secretmem_setup(struct population *p, const struct pop_env *env, stru
 		st->addr = NULL;
 		return err_sys(e, "mmap secretmem (%zu bytes; locked memory limit?)", len);
 	}
-	if (pop_bind(st->addr, len, env, e) < 0)
+	/* secretmem faults allocate by the task's policy, not the VMA's */
+	if (pop_task_bind(env, e) < 0)
 		return -1;
 	struct mapping *m = pop_track(p, 0, st->addr, npages, 0, "self", e);
-	if (!m)
-		return -1;
-	pop_stamp(p, m, 1);
-	return 0;
+	if (m)
+		pop_stamp(p, m, 1);
+	pop_task_unbind(env);
+	return m ? 0 : -1;
 }
 
 static int secretmem_release(struct population *p, struct err *e)

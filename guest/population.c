@@ -32,6 +32,23 @@ int pop_bind(void *addr, size_t len, const struct pop_env *env, struct err *e)
 	return 0;
 }
 
+int pop_task_bind(const struct pop_env *env, struct err *e)
+{
+	if (env->node < 0)
+		return 0;
+	unsigned long mask[4] = { 0 };
+	mask[env->node / (8 * sizeof(long))] = 1ul << (env->node % (8 * sizeof(long)));
+	if (set_mempolicy(MPOL_BIND, mask, sizeof(mask) * 8) < 0)
+		return err_sys(e, "set_mempolicy(MPOL_BIND, node %d)", env->node);
+	return 0;
+}
+
+void pop_task_unbind(const struct pop_env *env)
+{
+	if (env->node >= 0)
+		set_mempolicy(MPOL_DEFAULT, NULL, 0);
+}
+
 void *pop_alloc(size_t len, size_t align, const struct pop_env *env, struct err *e)
 {
 	/* Over-allocate and trim so the range starts on `align` (a THP needs a

@@ -70,6 +70,10 @@ const struct population_type *population_type_find(const char *name);
 /* Bind a range (before its pages are faulted) to env->node; for shmem the
  * policy sticks to the object. */
 int pop_bind(void *addr, size_t len, const struct pop_env *env, struct err *e);
+/* Bind this task's own allocations to env->node (for memory that ignores
+ * VMA policies: page cache written with write(), secretmem), and undo it. */
+int pop_task_bind(const struct pop_env *env, struct err *e);
+void pop_task_unbind(const struct pop_env *env);
 /* Anonymous private memory of len bytes aligned to align, bound to
  * env->node before any page is faulted in. */
 void *pop_alloc(size_t len, size_t align, const struct pop_env *env, struct err *e);

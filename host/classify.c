@@ -36,6 +36,24 @@ const char *kpf_words(uint64_t flags, char *buf, size_t len)
 	return buf;
 }
 
+const char *census_words(const struct stuck_block *sb, char *buf, size_t len)
+{
+	const struct { const char *name; uint64_t n; } parts[] = {
+		{ "ours", sb->ours }, { "other LRU", sb->lru }, { "compound tail", sb->compound_tail },
+		{ "slab", sb->slab }, { "page-table", sb->pgtable }, { "buddy", sb->buddy },
+		{ "unflagged", sb->noflags }, { "other", sb->other },
+	};
+	size_t o = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (parts[i].n)
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%" PRIu64 " %s", o ? ", " : "", parts[i].n,
+					      parts[i].name);
+	if (!o)
+		snprintf(buf, len, "no pages in use");
+	return buf;
+}
+
 static void page_words(const struct named_page *pg, const struct scenario *s, char *buf, size_t len)
 {
 	char fl[96] = "?";

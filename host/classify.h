@@ -18,6 +18,7 @@ struct block_verdict {
 	bool confirm_tried;         /* some release happened after it stayed */
 	bool stayed_after_release;
 	char sysfs[64];             /* second opinion: "offlined", "busy", ...; "" not tried */
+	char after[200];            /* what it held when it still stayed after the releases */
 	/* against the scenario's expectations */
 	bool expected;
 	bool expected_after_release;
@@ -31,6 +32,9 @@ const char *population_hold(const char *type);
  * "Normal", ...) or "". */
 void classify_block(const struct scenario *s, const struct guest_state *st, const struct stuck_block *sb,
 		    const char *zone, struct block_verdict *v);
+
+/* A block's kpageflags census in words: "512 ours, 3 slab, ..." */
+const char *census_words(const struct stuck_block *sb, char *buf, size_t len);
 
 /* kpageflags in words: "anon|thp|lru" (bits we care about) */
 const char *kpf_words(uint64_t flags, char *buf, size_t len);

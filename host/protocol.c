@@ -74,6 +74,21 @@ struct json_object *proto_cmd_poweroff(void)
 	return command("poweroff");
 }
 
+struct json_object *proto_cmd_activity(void)
+{
+	return command("activity");
+}
+
+int proto_activity(struct json_object *msg, int64_t *events, struct err *e)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(msg, "events", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < -1)
+		return err_set(e, "guest activity answer: \"events\" is missing or not an integer >= -1");
+	*events = json_object_get_int64(v);
+	return 0;
+}
+
 struct json_object *proto_cmd_offline(const uint64_t *memory_blocks, int n, unsigned timeout_ms)
 {
 	struct json_object *cmd = command("offline"), *list = json_object_new_array();

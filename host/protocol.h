@@ -105,6 +105,10 @@ struct state_expect {
 struct json_object *proto_cmd_setup(const struct scenario *s, const struct vm_region *r);
 struct json_object *proto_cmd_state(const char *step, bool attribute);
 struct json_object *proto_cmd_release(const char *step, const char *const *pops, int n);
+struct json_object *proto_cmd_activity(void);
+/* The answer to "activity": a counter of kernel offlining events, -1 when
+ * the guest cannot see them. */
+int proto_activity(struct json_object *msg, int64_t *events, struct err *e);
 struct json_object *proto_cmd_offline(const uint64_t *memory_blocks, int n, unsigned timeout_ms);
 
 /* The answer to "offline": results[i] for memory_blocks[i]. */

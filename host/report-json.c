@@ -157,6 +157,7 @@ struct json_object *report_to_json(const struct report *r)
 			json_object_object_add(vj, "released_by", v->released_by >= 0 ? J_STR(r->scn->pops[v->released_by].name) : NULL);
 			json_object_object_add(vj, "stayed_after_release", json_object_new_boolean(v->stayed_after_release));
 			json_object_object_add(vj, "sysfs_offline", v->sysfs[0] ? J_STR(v->sysfs) : NULL);
+			json_object_object_add(vj, "after_release", v->after[0] ? J_STR(v->after) : NULL);
 			json_object_object_add(vj, "expected", json_object_new_boolean(v->expected && v->expected_after_release));
 			json_object_array_add(stayed, vj);
 		}

@@ -128,6 +128,8 @@ static void reasons_table(const struct report *r, const struct step_report *st, 
 			vms_reason_name(v->reason), conf, verdict);
 		held_text(r, &st->state, v->block, held, sizeof(held));
 		fprintf(out, "  %11s %s%s%s\n", "", v->evidence, held[0] ? "; holds " : "", held);
+		if (v->after[0])
+			fprintf(out, "  %11s after the releases it held: %s\n", "", v->after);
 		i = j;
 	}
 }

@@ -91,14 +91,6 @@ static void judge_blocks(struct report *r, struct step_report *st)
 					v->block, who, vms_reason_name(v->reason));
 		}
 	}
-	for (int m = 0; m < s->n_must_stay; m++) {
-		bool shown = false;
-		for (size_t i = 0; i < st->nverdicts; i++)
-			shown |= st->verdicts[i].owner >= 0 && strcmp(s->pops[st->verdicts[i].owner].name, s->must_stay[m]) == 0;
-		if (!shown)
-			finding(r, "step %s: population %s was expected to keep blocks plugged and none stayed: its case was not shown",
-				st->name, s->must_stay[m]);
-	}
 }
 
 void report_evaluate(struct report *r)
@@ -141,6 +133,17 @@ void report_evaluate(struct report *r)
 			snprintf(when, sizeof(when), "after step %s and release", st->name);
 			check_data(r, &st->final, when);
 		}
+	}
+	/* must-stay: over the whole run, a case that never showed is a failure */
+	for (int m = 0; m < s->n_must_stay && r->status == RUN_COMPLETE; m++) {
+		bool shown = false;
+		for (int i = 0; i < r->nsteps; i++)
+			for (size_t k = 0; k < r->steps[i].nverdicts; k++)
+				shown |= r->steps[i].verdicts[k].owner >= 0 &&
+					 strcmp(s->pops[r->steps[i].verdicts[k].owner].name, s->must_stay[m]) == 0;
+		if (!shown)
+			finding(r, "population %s was expected to keep blocks plugged and none stayed: its case was not shown",
+				s->must_stay[m]);
 	}
 	if (r->status != RUN_COMPLETE)
 		r->verdict = VERDICT_ERROR;

@@ -24,7 +24,7 @@ void run_options_default(struct run_options *o)
 	o->qemu = "qemu-system-x86_64";
 	o->accel = ACCEL_AUTO;
 	o->kick_ms = 1000;
-	o->settle_kicks = 3;
+	o->settle_kicks = 2;
 }
 
 void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t len)
@@ -118,16 +118,35 @@ static int fail_in(struct ctx *c, const char *phase, struct err *e)
 	return -1;
 }
 
+/* The kernel's offlining activity seen by the guest (a counter that moves
+ * while it tries), or -1 when the guest cannot tell. */
+static int64_t guest_activity(struct ctx *c, struct err *e)
+{
+	struct json_object *msg;
+	int64_t n = -1;
+	if (guest_send(&c->link, proto_cmd_activity(), e) < 0 ||
+	    guest_expect(&c->link, "activity", now_ms() + 10000, &msg, e) < 0)
+		return -2;
+	int r = proto_activity(msg, &n, e);
+	json_object_put(msg);
+	return r < 0 ? -2 : n;
+}
+
 /* Wait until the device's size equals `target`, bounded by timeout_ms.
- * When the size stops moving, rewrite requested-size (the "kick"): the
- * guest driver then retries at once instead of on its 50-300 s timer. Gives
- * up after settle_kicks kicks without progress. */
+ * When neither the size moves nor the kernel is trying any more, rewrite
+ * requested-size (the "kick"): the guest driver then retries at once
+ * instead of on its 50-300 s timer. Settles (returns 1) after settle_kicks
+ * such quiet retries in a row. Slow progress (a retry that takes long, as
+ * with transient references) is not mistaken for being stuck, because the
+ * guest's trace activity counts as progress. */
 static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool kick, uint64_t *size,
 		     unsigned *kicks, struct err *e)
 {
 	uint64_t start = now_ms(), deadline = start + timeout_ms, last_change = start, last_report = start;
-	uint64_t last = UINT64_MAX;
-	unsigned idle_kicks = 0;
+	uint64_t last = UINT64_MAX, last_poll = 0;
+	int64_t last_activity = -1;
+	bool activity_known = kick;
+	unsigned quiet_kicks = 0;
 	*kicks = 0;
 	for (;;) {
 		if (c->vm.ops->get_size(&c->vm, size, e) < 0)
@@ -136,7 +155,7 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 		if (*size != last) {
 			last = *size;
 			last_change = now;
-			idle_kicks = 0;
+			quiet_kicks = 0;
 		}
 		if (*size == target)
 			return 0;
@@ -144,13 +163,25 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 			return err_set(e, "interrupted");
 		if (now >= deadline)
 			return 1;
-		if (kick && now - last_change >= c->o->kick_ms * (idle_kicks + 1)) {
-			if (idle_kicks >= c->o->settle_kicks)
-				return 1;  /* settled: no progress through several retries */
+		if (activity_known && now - last_poll >= 500) {
+			int64_t a = guest_activity(c, e);
+			if (a == -2)
+				return -1;
+			if (a < 0)
+				activity_known = false;  /* no trace in this guest: size alone */
+			else if (a != last_activity)
+				last_change = now;  /* still trying: not quiet */
+			last_activity = a;
+			last_poll = now;
+		}
+		if (kick && now - last_change >= c->o->kick_ms) {
+			if (quiet_kicks >= c->o->settle_kicks)
+				return 1;  /* settled: several quiet retries changed nothing */
 			if (c->vm.ops->set_requested(&c->vm, target, e) < 0)
 				return -1;
 			(*kicks)++;
-			idle_kicks++;
+			quiet_kicks++;
+			last_change = now;
 			debug("kick %u: size still %" PRIu64, *kicks, *size);
 		}
 		if (now - last_report >= 5000) {
@@ -356,6 +387,15 @@ static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, str
 		}
 	}
 
+	/* what the blocks that still stay hold now */
+	for (size_t i = 0; i < st->nverdicts; i++) {
+		struct block_verdict *v = &st->verdicts[i];
+		v->stayed_after_release = st->nreleased && v->released_by < 0 && cur.map[v->block] == VMS_BLOCK_PLUGGED_C;
+		for (size_t k = 0; v->stayed_after_release && k < cur.nstuck; k++)
+			if (cur.stuck[k].block == v->block)
+				census_words(&cur.stuck[k], v->after, sizeof(v->after));
+	}
+
 	/* second opinion on what stays: sysfs offline of its memory block */
 	uint64_t mblocks[64];
 	int nmb = 0;
@@ -398,9 +438,6 @@ static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, str
 			return -1;
 	}
 	if (st->nreleased || nmb) {
-		for (size_t i = 0; i < st->nverdicts; i++)
-			st->verdicts[i].stayed_after_release =
-				st->nreleased && st->verdicts[i].released_by < 0 && cur.map[st->verdicts[i].block] == VMS_BLOCK_PLUGGED_C;
 		st->final = cur;
 		st->have_final = true;
 		st->size_final = size;

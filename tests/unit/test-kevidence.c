@@ -1,0 +1,98 @@
+/* Parsers of what the kernel prints about failed offlining: trace lines as
+ * tracefs prints them, dump_page() records as /dev/kmsg and dmesg print
+ * them (6.1 formats). */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "../../common/kevidence.h"
+
+static void isolation_lines(void **state)
+{
+	struct isolation_event ev;
+	assert_int_equal(kev_parse_isolation("     kworker/1:2-53      [001] .....    12.345678: test_pages_isolated: "
+					     "start_pfn=0x100000 end_pfn=0x100200 fin_pfn=0x1000a0 ret=fail",
+					     &ev), 1);
+	assert_int_equal(ev.start_pfn, 0x100000);
+	assert_int_equal(ev.end_pfn, 0x100200);
+	assert_int_equal(ev.fin_pfn, 0x1000a0);
+	assert_true(ev.failed);
+	assert_int_equal(kev_parse_isolation("  kworker/0:0-9 [000] d..1. 3.1: test_pages_isolated: start_pfn=0x108000 "
+					     "end_pfn=0x108200 fin_pfn=0x108200 ret=success", &ev), 1);
+	assert_false(ev.failed);
+	/* other lines are not events; broken ones are errors */
+	assert_int_equal(kev_parse_isolation("# tracer: nop", &ev), 0);
+	assert_int_equal(kev_parse_isolation("x: test_pages_isolated: start_pfn=0x1 end_pfn=0x2 ret=fail", &ev), -1);
+	assert_int_equal(kev_parse_isolation("x: test_pages_isolated: start_pfn=0x1 end_pfn=0x2 fin_pfn=0x2 ret=maybe", &ev), -1);
+}
+
+static void migrate_lines(void **state)
+{
+	struct migrate_event ev;
+	assert_int_equal(kev_parse_migrate("  kworker/u4:1-40  [000] .....   9.9: mm_migrate_pages: nr_succeeded=0 nr_failed=0 "
+					   "nr_thp_succeeded=0 nr_thp_failed=0 nr_thp_split=0 mode=MIGRATE_SYNC reason=contig_range",
+					   &ev), 1);
+	assert_int_equal(ev.succeeded, 0);
+	assert_string_equal(ev.reason, "contig_range");
+	assert_int_equal(kev_parse_migrate("a: mm_migrate_pages: nr_succeeded=512 nr_failed=3 nr_thp_succeeded=1 "
+					   "nr_thp_failed=0 nr_thp_split=0 mode=MIGRATE_SYNC reason=longterm_pin", &ev), 1);
+	assert_int_equal(ev.succeeded, 512);
+	assert_int_equal(ev.failed, 3);
+	assert_int_equal(ev.thp_succeeded, 1);
+	assert_string_equal(ev.reason, "longterm_pin");
+	assert_int_equal(kev_parse_migrate("a: mm_migrate_pages: mode=MIGRATE_SYNC", &ev), -1);
+	assert_int_equal(kev_parse_migrate("a: mm_compaction_begin: zone_start=0x1", &ev), 0);
+}
+
+/* One dump_page() record, as /dev/kmsg gives it: a record per line. */
+static void dumped_pages(void **state)
+{
+	static const char *const kmsg[] = {
+		"6,2201,14123456,-;virtio_mem virtio0: unplugging memory block: 34",
+		"4,2202,14123500,-;page:00000000a1b2c3d4 refcount:3 mapcount:1 mapping:0000000000000000 index:0x7f3c2a000 pfn:0x101800",
+		"4,2203,14123501,-;anon flags: 0x17ffffc0080024(uptodate|active|swapbacked|node=1|zone=3)",
+		"4,2204,14123502,-;raw: 0017ffffc0080024 ffffea0004060008 ffffea0004060048 ffff88800c2a9001",
+		"4,2205,14123503,-;page dumped because: migration failure",
+		"4,2206,14123600,-;page:0000000011112222 refcount:1027 mapcount:1 mapping:0000000000000000 index:0x0 pfn:0x101a00",
+		"4,2207,14123601,-;page dumped because: migration failure",
+		NULL,
+	};
+	struct dumped_page cur, got[4];
+	bool in = false;
+	int n = 0;
+	for (int i = 0; kmsg[i]; i++)
+		if (kev_parse_dump_line(kmsg[i], &cur, &in) == 1)
+			got[n++] = cur;
+	assert_int_equal(n, 2);
+	assert_int_equal(got[0].pfn, 0x101800);
+	assert_int_equal(got[0].refcount, 3);
+	assert_int_equal(got[0].mapcount, 1);
+	assert_string_equal(got[0].reason, "migration failure");
+	assert_non_null(strstr(got[0].flags, "swapbacked"));
+	assert_int_equal(got[1].refcount, 1027);
+	/* dmesg form, and a "page dumped because" with no record open */
+	in = false;
+	assert_int_equal(kev_parse_dump_line("[   12.3] page dumped because: isolation failure", &cur, &in), 0);
+	assert_int_equal(kev_parse_dump_line("[   12.3] page:000000001 refcount:2 mapcount:0 mapping:0 index:0x1 pfn:0x42", &cur, &in), 0);
+	assert_int_equal(kev_parse_dump_line("[   12.3] page dumped because: isolation failure", &cur, &in), 1);
+	assert_int_equal(cur.pfn, 0x42);
+	assert_string_equal(cur.reason, "isolation failure");
+	/* "pfn:" missing: not a record */
+	in = false;
+	assert_int_equal(kev_parse_dump_line("page:000 refcount:2 mapcount:0", &cur, &in), 0);
+	assert_false(in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(isolation_lines),
+		cmocka_unit_test(migrate_lines),
+		cmocka_unit_test(dumped_pages),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
