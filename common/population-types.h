@@ -25,6 +25,8 @@
 	X(transient_refs, "transient-refs", "transient-reference",                                      \
 	  "a child loops process_vm_readv over the buffer: short-lived extra references")               \
 	X(secretmem, "secretmem", "unmovable-allocation",                                               \
-	  "memfd_secret pages (needs secretmem.enable=1 on 6.1): never movable; zone=kernel only")
+	  "memfd_secret pages (needs secretmem.enable=1 on 6.1): never movable; zone=kernel only")      \
+	X(lazyfree, "lazyfree", "",                                                                     \
+	  "MADV_FREE pages, half redirtied: clean ones may be discarded (zeros legal), dirty ones not")
 
 #endif

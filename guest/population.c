@@ -123,6 +123,7 @@ int pop_locate(struct population *p, struct err *e)
 
 void pop_untrack(struct population *p, struct mapping *m)
 {
+	free(m->may_zero);
 	free(m->gen);
 	free(m->pfn_setup);
 	free(m->pfn_now);
@@ -150,6 +151,15 @@ static int read_remote(pid_t pid, uintptr_t addr, void *buf, size_t len, struct 
 	return 0;
 }
 
+static bool page_is_zero(const void *page)
+{
+	const uint64_t *w = page;
+	for (unsigned i = 0; i < PAGE_SIZE_4K / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
 int pop_verify(struct population *p, struct pop_stats *s, struct err *e)
 {
 	enum { CHUNK = 64 };
@@ -175,6 +185,9 @@ int pop_verify(struct population *p, struct pop_stats *s, struct err *e)
 					s->moved++;
 				if (stamp_check(base + j * PAGE_SIZE_4K, pop_key(p, m, pg))) {
 					s->verified++;
+				} else if (m->may_zero && m->may_zero[pg] && page_is_zero(base + j * PAGE_SIZE_4K)) {
+					s->verified++;
+					s->discarded++;
 				} else {
 					s->corrupted++;
 					if (s->first_bad_page < 0) {

@@ -28,6 +28,7 @@ struct mapping {
 	uint16_t buffer;      /* stamp identity, shared by parent and CoW child */
 	const char *role;     /* "self", "parent", "child" ... for messages */
 	uint32_t *gen;        /* expected stamp generation of each page */
+	uint8_t *may_zero;    /* NULL, or per page: all zeros is legal (clean MADV_FREE) */
 	uint64_t *pfn_setup;  /* PFN when first located (after setup) */
 	uint64_t *pfn_now;    /* PFN at the last look */
 	bool located;         /* pfn_setup holds something */
@@ -96,6 +97,7 @@ struct pop_stats {
 	uint64_t moved;       /* PFN differs from the one after setup */
 	uint64_t verified;    /* stamp intact */
 	uint64_t corrupted;   /* stamp wrong */
+	uint64_t discarded;   /* of the verified: zero where that is legal */
 	uint64_t thp_pages;   /* frames with KPF_THP */
 	int64_t first_bad_page;       /* -1: none */
 	const char *first_bad_role;

@@ -273,6 +273,7 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 		json_object_object_add(o, "moved", json_object_new_int64((int64_t)s.moved));
 		json_object_object_add(o, "verified", json_object_new_int64((int64_t)s.verified));
 		json_object_object_add(o, "corrupted", json_object_new_int64((int64_t)s.corrupted));
+		json_object_object_add(o, "discarded", json_object_new_int64((int64_t)s.discarded));
 		if (pops[p].wants_thp)
 			json_object_object_add(o, "thp_pages", json_object_new_int64((int64_t)s.thp_pages));
 		if (s.first_bad_page >= 0) {

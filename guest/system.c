@@ -49,6 +49,26 @@ struct module {
 	int last_errno;
 };
 
+/* "param=value ..." for module `name` from the kernel command line, as
+ * modprobe passes "name.param=value" tokens on (the kernel itself does that
+ * only for built-in code). */
+static void module_params(const char *file, char *out, size_t len)
+{
+	char name[200], line[4096];
+	snprintf(name, sizeof(name), "%.*s", (int)(strlen(file) - 3), file);  /* without .ko */
+	for (char *p = name; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	out[0] = 0;
+	if (read_small_file("/proc/cmdline", line, sizeof(line)) < 0)
+		return;
+	size_t nlen = strlen(name), o = 0;
+	char *save;
+	for (char *tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		if (strncmp(tok, name, nlen) == 0 && tok[nlen] == '.' && tok[nlen + 1])
+			o += (size_t)snprintf(out + o, o < len ? len - o : 0, "%s%s", o ? " " : "", tok + nlen + 1);
+}
+
 /* The guest has no modules.dep (there is no kmod in it), so load in passes:
  * a module whose dependencies are not loaded yet fails with ENOENT ("unknown
  * symbol") and is tried again in the next pass. Stops when a pass makes no
@@ -87,7 +107,9 @@ int system_load_modules(const char *dir, struct err *e)
 			int fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				return err_sys(e, "open module %s", path);
-			long r = syscall(SYS_finit_module, fd, "", 0);
+			char params[1024];
+			module_params(mods[i].name, params, sizeof(params));
+			long r = syscall(SYS_finit_module, fd, params, 0);
 			mods[i].last_errno = r < 0 ? errno : 0;
 			close(fd);
 			if (r == 0 || mods[i].last_errno == EEXIST) {

@@ -152,12 +152,13 @@ void classify_block(const struct scenario *s, const struct guest_state *st, cons
 			 zone[0] ? zone : "?", sb->slab, sb->pgtable, sb->other, sb->noflags);
 		return;
 	}
+	char census[160];
+	census_words(sb, census, sizeof(census));
 	if (st->evidence.trace && sb->isolation_failures == 0) {
 		v->reason = VMS_REASON_NOT_RETRIED;
-		snprintf(v->evidence, sizeof(v->evidence), "none of ours; no isolation attempt on it was traced");
+		snprintf(v->evidence, sizeof(v->evidence), "none of ours (%s); no isolation attempt on it was traced", census);
 		return;
 	}
 	v->reason = VMS_REASON_UNKNOWN;
-	snprintf(v->evidence, sizeof(v->evidence), "none of ours; %" PRIu64 " other user pages, %" PRIu64 " kernel pages",
-		 sb->lru + sb->compound_tail, kernelish);
+	snprintf(v->evidence, sizeof(v->evidence), "none of ours (%s)", census);
 }

@@ -211,6 +211,8 @@ static int parse_pop(struct json_object *o, const struct state_expect *x, int i,
 			       i, p->name, (unsigned long long)p->pages, (unsigned long long)p->verified,
 			       (unsigned long long)p->corrupted);
 	struct json_object *v;
+	if (json_object_object_get_ex(o, "discarded", &v) && get_int(o, "discarded", p->verified, &p->discarded, e) < 0)
+		return err_wrap(e, "populations[%d]", i);
 	if (json_object_object_get_ex(o, "released", &v)) {
 		if (!json_object_is_type(v, json_type_boolean))
 			return err_set(e, "populations[%d].released is not a boolean", i);

@@ -25,6 +25,7 @@ static struct json_object *state_json(const struct report *r, const struct guest
 		json_object_object_add(pj, "moved", J_INT(p->moved));
 		json_object_object_add(pj, "verified", J_INT(p->verified));
 		json_object_object_add(pj, "corrupted", J_INT(p->corrupted));
+		json_object_object_add(pj, "discarded", J_INT(p->discarded));
 		json_object_object_add(pj, "thp_pages", p->thp_pages >= 0 ? J_INT(p->thp_pages) : NULL);
 		json_object_object_add(pj, "released", json_object_new_boolean(p->released));
 		if (p->has_first_bad) {

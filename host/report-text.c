@@ -136,15 +136,15 @@ static void reasons_table(const struct report *r, const struct step_report *st, 
 
 static void pops_table(const struct guest_state *st, FILE *out)
 {
-	fprintf(out, "  %-16s %-9s %9s %9s %9s %9s %9s %9s\n", "population", "type", "pages", "in-region", "THP",
-		"moved", "verified", "corrupted");
+	fprintf(out, "  %-16s %-14s %9s %9s %9s %9s %9s %9s %9s\n", "population", "type", "pages", "in-region", "THP",
+		"moved", "verified", "discarded", "corrupted");
 	for (int i = 0; i < st->npops; i++) {
 		const struct pop_state *p = &st->pops[i];
 		char thp[24] = "-";
 		if (p->thp_pages >= 0)
 			snprintf(thp, sizeof(thp), "%" PRId64, p->thp_pages);
-		fprintf(out, "  %-16s %-9s %9" PRIu64 " %9" PRIu64 " %9s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", p->name,
-			p->type, p->pages, p->in_region, thp, p->moved, p->verified, p->corrupted);
+		fprintf(out, "  %-16s %-14s %9" PRIu64 " %9" PRIu64 " %9s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
+			p->name, p->type, p->pages, p->in_region, thp, p->moved, p->verified, p->discarded, p->corrupted);
 	}
 }
 
