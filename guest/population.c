@@ -179,7 +179,8 @@ int pop_verify(struct population *p, struct pop_stats *s, struct err *e)
 			for (size_t j = 0; j < n; j++) {
 				size_t pg = i + j;
 				s->pages++;
-				if (m->pfn_now[pg] == PFN_NONE)
+				/* a discarded clean lazy-free page is legally gone */
+				if (m->pfn_now[pg] == PFN_NONE && !(m->may_zero && m->may_zero[pg]))
 					s->absent++;
 				else if (m->pfn_now[pg] != m->pfn_setup[pg])
 					s->moved++;
