@@ -197,5 +197,83 @@ check "missing QEMU: exit status 2 (got $rc)" test "$rc" = 2
 check "missing QEMU: names it" contains "$out.stdout" "cannot run /nonexistent/qemu-system-x86_64: No such file or directory"
 end
 
+# Every scenario: its verdict, and for the blockers, who held which blocks,
+# why, and what releasing them did.
+scenario() {  # scenario NAME: run it; $r is its JSON report, $rc its status
+	out=$work/scn-$1
+	run_host "$out" --json "$out.json" "scenarios/$1.ini"
+	r=$out.json
+}
+all_stayed() { jqt "$r" "[.steps[].stayed[]] | length > 0 and all($1)"; }
+
+begin "vmsplice in ZONE_MOVABLE: its blocks stay as gup-reference and go when the pipe is read"
+scenario vmsplice-movable
+check "exit status 0 (got $rc)" test "$rc" = 0
+check "16 blocks stayed (its 32 MiB)" jqt "$r" '.steps[0].stayed | length == 16'
+check "each: vmsplice, gup-reference, freed by its release" all_stayed '.owner == "vmsplice" and .reason == "gup-reference" and .released_by == "vmsplice" and .expected'
+check "the evidence names a busy PFN of the pipe's buffer" jqt "$r" '.steps[0].stayed[0].evidence | test("busy PFN 0x[0-9a-f]+ = vmsplice self page")'
+check "after release the device reached 0" jqt "$r" '.steps[0].reached_final and .steps[0].size_final == 0'
+check "the pages read back from the pipe and in memory are intact" jqt "$r" 'all(.steps[0].final_state.populations[]; .corrupted == 0 and .verified == .pages)'
+check "no QEMU left" no_qemu_left "$out"
+end
+
+begin "vmsplice in ZONE_NORMAL: the same, kernel allocations aside"
+scenario vmsplice-kernel
+check "exit status 0 (got $rc)" test "$rc" = 0
+check "memory onlined in the Normal zone" jqt "$r" 'all(.populate.memory_blocks[]; .zone == "Normal")'
+check "16 blocks held by the pipe" jqt "$r" '[.steps[0].stayed[] | select(.owner == "vmsplice")] | length == 16'
+check "they are gup-reference and go on release" jqt "$r" 'all(.steps[0].stayed[] | select(.owner == "vmsplice"); .reason == "gup-reference" and .released_by == "vmsplice")'
+check "anything else is an unmovable kernel allocation" jqt "$r" 'all(.steps[0].stayed[] | select(.owner == null); .reason == "unmovable-allocation")'
+end
+
+begin "long-term pins in ZONE_MOVABLE migrate away at pin time: everything unplugs"
+scenario longterm-pin-movable
+check "exit status 0 (got $rc)" test "$rc" = 0
+check "the pinned pages left the region when registered" jqt "$r" '.populate.populations[0] | .moved == .pages and .in_region == 0'
+check "every block unplugged" jqt "$r" '.steps[0].reached and (.steps[0].stayed | length == 0)'
+end
+
+begin "long-term pins in ZONE_NORMAL stay until unregistered"
+scenario longterm-pin-kernel
+check "exit status 0 (got $rc)" test "$rc" = 0
+check "16 blocks pinned" jqt "$r" '[.steps[0].stayed[] | select(.owner == "pinned")] | length == 16'
+check "each longterm-pin, freed by unregistering" jqt "$r" 'all(.steps[0].stayed[] | select(.owner == "pinned"); .reason == "longterm-pin" and .released_by == "pinned")'
+check "at most 2 unowned blocks stay after release, unmovable" jqt "$r" '[.steps[0].stayed[] | select(.stayed_after_release)] | length <= 2 and all(.owner == null and .reason == "unmovable-allocation")'
+end
+
+begin "controls that must unplug completely: thp-cow (both ways), high-mapcount, pagecache, anon in ZONE_NORMAL, transient references"
+for n in thp-cow high-mapcount pagecache anon-kernel transient-refs; do
+	scenario $n
+	check "$n: exit status 0 (got $rc)" test "$rc" = 0
+	check "$n: every page verified" jqt "$r" 'all(.steps[-1].state.populations[]; .corrupted == 0 and .absent == 0 and .verified == .pages)'
+done
+check "thp-cow: both variants got THPs" jqt "$work/scn-thp-cow.json" 'all(.populate.populations[]; .thp_pages >= 8192)'
+check "thp-cow: every block unplugged" jqt "$work/scn-thp-cow.json" '.steps[0].reached'
+check "high-mapcount: pages mapped 1100 times" jqt "$work/scn-high-mapcount.json" '.populate.populations[0].note == "each page mapped 1100 times"'
+check "transient-refs: unplugged in the end without release" jqt "$work/scn-transient-refs.json" '.steps[0].reached'
+end
+
+begin "secretmem in ZONE_NORMAL: unmovable"
+scenario secretmem-kernel
+check "exit status 0 (got $rc)" test "$rc" = 0
+check "its pages were placed in the region" jqt "$r" '.populate.populations[0] | .in_region == .pages'
+check "its blocks stay as unmovable-allocation" jqt "$r" '[.steps[0].stayed[] | select(.owner == "secret")] | length >= 4 and all(.reason == "unmovable-allocation")'
+end
+
+begin "lazyfree: clean pages may be discarded, dirty ones keep their data"
+scenario lazyfree
+check "exit status 0 (got $rc)" test "$rc" = 0
+check "some clean pages were discarded, none corrupted" jqt "$r" '.steps[0].state.populations[0] | .discarded > 0 and .discarded <= (.pages / 2) and .corrupted == 0'
+end
+
+begin "mixed: only the pipe's blocks stay, in the second step, and go on release"
+scenario mixed
+check "exit status 0 (got $rc)" test "$rc" = 0
+check "the first step (half) was reached" jqt "$r" '.steps[0].reached and .steps[0].size_after == 536870912'
+check "what stayed is the pipe's, freed by its release" jqt "$r" '(.steps[1].stayed | length) > 0 and all(.steps[1].stayed[]; .owner == "pipe" and .reason == "gup-reference" and .released_by == "pipe")'
+check "every population verified after release" jqt "$r" 'all(.steps[1].final_state.populations[]; .corrupted == 0 and .verified == .pages)'
+check "no QEMU left" no_qemu_left "$out"
+end
+
 echo "integration: $passed passed, $failed failed"
 [ "$failed" = 0 ]
