@@ -17,13 +17,24 @@ for a in "$@"; do
 	case "$a" in
 	-h|--help)
 		cat <<'USAGE'
-Usage: ./run.sh [--no-deps] [--debian-kernel PACKAGE] [vmemstress options] [SCENARIO.ini]
+Usage: ./run.sh [--no-deps] [KERNEL SOURCE] [vmemstress options] [SCENARIO.ini]
 
   --no-deps                 do not check or install Debian packages
-  --debian-kernel PACKAGE   boot this Debian kernel package or meta-package
-                            (default linux-image-cloud-amd64: Debian 12's 6.1
-                            cloud kernel; e.g. linux-image-6.12-cloud-amd64)
   SCENARIO                  a scenario file (default: scenarios/default.ini)
+
+Kernel source (one of; default: Debian's cloud kernel package):
+  --debian-kernel PACKAGE   a Debian kernel package or meta-package (default
+                            linux-image-cloud-amd64: Debian 12's 6.1 cloud
+                            kernel; e.g. linux-image-6.12-cloud-amd64)
+  --kernel-deb FILE.deb     a kernel package file (a vendor's)
+  --kernel BZIMAGE          your own kernel image, with
+    [--modules DIR]         its lib/modules/RELEASE tree when the virtio
+                            drivers are modules
+  --kernel-src DIR|debian   build from a kernel tree, or from Debian's
+                            linux-source-6.1 ("debian"), with a small config
+                            (images/kconfig/guest.config), cached by inputs
+    [--patches NAME]        applying images/patches/NAME/*.patch first (e.g.
+                            thp-mapcount-bug); implies --kernel-src debian
 
 What it does: installs missing Debian packages (scripts/debian-packages.txt),
 runs make, fetches Debian's cloud kernel into build/kernels (cached by
@@ -43,16 +54,31 @@ done
 
 # Split off our own options (they come first); remember whether a scenario
 # file was given (a last argument that is an existing file ending in .ini).
-kpkg=""
+kpkg="" kdeb="" kimage="" kmods="" ksrc="" kpatches=""
+need() { [ "$2" -ge 2 ] || { echo "vmemstress: $1 needs a value (see ./run.sh --help)" >&2; exit 3; }; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-deps) deps=0; shift ;;
-	--debian-kernel)
-		[ $# -ge 2 ] || { echo "vmemstress: --debian-kernel needs a package name" >&2; exit 3; }
-		kpkg=$2; shift 2 ;;
+	--debian-kernel) need "$1" $#; kpkg=$2; shift 2 ;;
+	--kernel-deb) need "$1" $#; kdeb=$2; shift 2 ;;
+	--kernel) need "$1" $#; kimage=$2; shift 2 ;;
+	--modules) need "$1" $#; kmods=$2; shift 2 ;;
+	--kernel-src) need "$1" $#; ksrc=$2; shift 2 ;;
+	--patches) need "$1" $#; kpatches=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
+[ -n "$kpatches" ] && [ -z "$ksrc" ] && ksrc=debian
+nsrc=0
+for v in "$kpkg" "$kdeb" "$kimage" "$ksrc"; do [ -n "$v" ] && nsrc=$((nsrc + 1)); done
+if [ "$nsrc" -gt 1 ]; then
+	echo "vmemstress: give one kernel source: --debian-kernel, --kernel-deb, --kernel or --kernel-src" >&2
+	exit 3
+fi
+if [ -n "$kmods" ] && [ -z "$kimage" ]; then
+	echo "vmemstress: --modules goes with --kernel" >&2
+	exit 3
+fi
 for last in "$@"; do :; done
 case "${last:-}" in
 *.ini) [ -f "$last" ] && scenario=given ;;
@@ -65,11 +91,28 @@ fi
 echo "vmemstress: building" >&2
 make -s -C "$top" all >&2 || { echo "vmemstress: error: the build failed" >&2; exit 2; }
 
-image=$("$top/images/build.sh" "$build" "$build/vmemstress-guest" $kpkg) || exit 2
-kernel=$(echo "$image" | sed -n 1p)
-initrd=$(echo "$image" | sed -n 2p)
+# The kernel: a cached directory with vmlinuz, config (when known),
+# release and modules/, whatever its source.
+if [ -n "$kimage" ]; then
+	kdir=$("$top/images/user-kernel.sh" "$build" "$kimage" $kmods) || exit 3
+elif [ -n "$kdeb" ]; then
+	kdir=$("$top/images/debian-kernel.sh" "$build" --deb "$kdeb") || exit 3
+elif [ -n "$ksrc" ]; then
+	if [ "$ksrc" = debian ]; then
+		kdir=$(nice -n 10 "$top/images/source-kernel.sh" "$build" ${kpatches:+--patches "$kpatches"}) || exit 2
+	else
+		kdir=$(nice -n 10 "$top/images/source-kernel.sh" "$build" --src "$ksrc" ${kpatches:+--patches "$kpatches"}) || exit 2
+	fi
+else
+	kdir=$("$top/images/debian-kernel.sh" "$build" $kpkg) || exit 2
+fi
+initrd=$("$top/images/build.sh" "$build" "$build/vmemstress-guest" "$kdir") || exit 2
+kernel="$kdir/vmlinuz"
+config_opt=""
+[ -f "$kdir/config" ] && config_opt="--kernel-config=$kdir/config"
 
 if [ -z "$scenario" ]; then
 	set -- "$@" "$top/scenarios/default.ini"
 fi
-exec "$build/vmemstress" --kernel "$kernel" --initrd "$initrd" "$@"
+exec "$build/vmemstress" --kernel "$kernel" --initrd "$initrd" $config_opt \
+	--known-bugs "$top/known-bugs.ini" "$@"

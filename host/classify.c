@@ -99,11 +99,14 @@ void classify_block(const struct scenario *s, const struct guest_state *st, cons
 	v->block = sb->block;
 	v->released_by = -1;
 	v->owner = -1;
+	v->known_bug = -1;
 
 	/* 1. a busy PFN from an isolation failure: the kernel's own answer */
 	for (int i = 0; i < sb->nbusy; i++) {
 		const struct named_page *pg = &sb->busy[i];
 		page_words(pg, s, words, sizeof(words));
+		v->busy_flags = pg->flags;
+		v->has_busy_flags = pg->has_flags;
 		if (pg->owner >= 0) {
 			bool anon_thp = pg->has_flags && (pg->flags & KPF(KPF_ANON)) && (pg->flags & KPF(KPF_THP));
 			v->owner = pg->owner;

@@ -13,6 +13,9 @@ struct block_verdict {
 	int owner;                  /* population index; -1: none of ours */
 	enum vms_reason reason;
 	char evidence[320];         /* what the reason rests on, in words */
+	uint64_t busy_flags;        /* kpageflags of the busy page the reason rests on */
+	bool has_busy_flags;
+	int known_bug;              /* index in known-bugs.ini, -1: none */
 	/* confirmation by intervention */
 	int released_by;            /* population whose release freed it; -1 */
 	bool confirm_tried;         /* some release happened after it stayed */

@@ -40,6 +40,11 @@ static void usage(FILE *out)
 		"      --boot-timeout DUR  how long the guest may take to come up (default:\n"
 		"                          the scenario's boot-timeout, 180s)\n"
 		"      --cmdline TEXT      append TEXT to the guest kernel command line\n"
+		"      --kernel-config FILE  the kernel's .config: check the options a run\n"
+		"                          needs before booting; populations the kernel\n"
+		"                          cannot build are reported as not shown\n"
+		"      --known-bugs FILE   known kernel bugs to name when their evidence\n"
+		"                          matches (./run.sh passes known-bugs.ini)\n"
 		"      --check             check the scenario file and exit\n"
 		"  -q, --quiet             no progress lines on stderr\n"
 		"  -v, --verbose           debug lines on stderr\n"
@@ -53,7 +58,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"Exit status: 0 pass, 1 an expectation failed, 2 the run could not finish\n"
-		"(VM, QEMU, guest error, interrupted), 3 bad usage or scenario.\n"
+		"(VM, QEMU, guest error, interrupted), 3 bad usage, scenario or kernel,\n"
+		"4 skipped: the kernel can show nothing the scenario asks for.\n"
 		"README.md documents the scenario format and the report.\n");
 }
 
@@ -64,13 +70,14 @@ int main(int argc, char **argv)
 		{ "outdir", required_argument, NULL, 'o' },  { "json", required_argument, NULL, 'j' },
 		{ "accel", required_argument, NULL, 'a' },   { "qemu", required_argument, NULL, 'Q' },
 		{ "boot-timeout", required_argument, NULL, 'B' }, { "cmdline", required_argument, NULL, 'C' },
-		{ "check", no_argument, NULL, 'c' },         { "quiet", no_argument, NULL, 'q' },
+		{ "check", no_argument, NULL, 'c' },         { "kernel-config", required_argument, NULL, 'K' },
+		{ "known-bugs", required_argument, NULL, 'U' },         { "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },       { 0, 0, 0, 0 },
 	};
 	struct run_options o;
 	run_options_default(&o);
-	const char *json_path = NULL;
+	const char *json_path = NULL, *config_path = NULL, *bugs_path = NULL;
 	bool check_only = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "k:i:o:j:a:qvhV", longopts, NULL)) != -1) {
@@ -99,6 +106,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'C': o.extra_cmdline = optarg; break;
+		case 'K': config_path = optarg; break;
+		case 'U': bugs_path = optarg; break;
 		case 'c': check_only = true; break;
 		case 'q': vms_verbosity = 0; break;
 		case 'v': vms_verbosity = 2; break;
@@ -145,11 +154,38 @@ int main(int argc, char **argv)
 		o.outdir = outdir;
 	}
 
-	install_signal_handlers();
-	progress_start_clock();
+	static struct known_bugs bugs;
+	if (bugs_path && known_bugs_load(bugs_path, &bugs, &e) < 0) {
+		fprintf(stderr, "vmemstress: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
 	static struct report r;
 	report_init(&r, &s);
-	int status = run_scenario(&o, &s, &r);
+	r.known_bugs = bugs_path ? &bugs : NULL;
+	int had_pops = s.npops;
+	if (config_path) {
+		if (kconfig_check(config_path, &s, &r.config, &e) < 0) {
+			fprintf(stderr, "vmemstress: %s\n", e.msg);
+			return EXIT_USAGE;
+		}
+		for (int i = 0; i < r.config.n_not_shown; i++)
+			fprintf(stderr, "vmemstress: not shown: %s\n", r.config.not_shown[i]);
+	}
+
+	install_signal_handlers();
+	progress_start_clock();
+	int status;
+	if (had_pops && !s.npops) {
+		/* nothing to build: boot nothing, say so */
+		snprintf(r.kernel, sizeof(r.kernel), "%s", o.kernel);
+		snprintf(r.outdir, sizeof(r.outdir), "%s", o.outdir);
+		r.verdict = VERDICT_SKIP;
+		status = EXIT_SKIP;
+		if (make_dirs(o.outdir, &e) < 0)
+			fprintf(stderr, "vmemstress: %s\n", e.msg);
+	} else {
+		status = run_scenario(&o, &s, &r);
+	}
 
 	char path[700];
 	snprintf(path, sizeof(path), "%s/report.json", o.outdir);

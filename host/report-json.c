@@ -160,6 +160,17 @@ struct json_object *report_to_json(const struct report *r)
 			json_object_object_add(vj, "sysfs_offline", v->sysfs[0] ? J_STR(v->sysfs) : NULL);
 			json_object_object_add(vj, "after_release", v->after[0] ? J_STR(v->after) : NULL);
 			json_object_object_add(vj, "expected", json_object_new_boolean(v->expected && v->expected_after_release));
+			if (v->known_bug >= 0 && r->known_bugs) {
+				const struct known_bug *b = &r->known_bugs->bugs[v->known_bug];
+				struct json_object *kb = json_object_new_object();
+				json_object_object_add(kb, "name", J_STR(b->name));
+				json_object_object_add(kb, "title", J_STR(b->title));
+				json_object_object_add(kb, "fixed_by", J_STR(b->fixed_by));
+				json_object_object_add(kb, "fix_title", J_STR(b->fix_title));
+				json_object_object_add(vj, "known_bug", kb);
+			} else {
+				json_object_object_add(vj, "known_bug", NULL);
+			}
 			json_object_array_add(stayed, vj);
 		}
 		json_object_object_add(sj, "stayed", stayed);
@@ -194,6 +205,15 @@ struct json_object *report_to_json(const struct report *r)
 	json_object_object_add(run, "outdir", J_STR(r->outdir));
 	json_object_object_add(o, "run", run);
 
+	struct json_object *cfg = json_object_new_object(), *ns = json_object_new_array(), *notes = json_object_new_array();
+	json_object_object_add(cfg, "checked", json_object_new_boolean(r->config.checked));
+	for (int i = 0; i < r->config.n_not_shown; i++)
+		json_object_array_add(ns, J_STR(r->config.not_shown[i]));
+	for (int i = 0; i < r->config.nnotes; i++)
+		json_object_array_add(notes, J_STR(r->config.notes[i]));
+	json_object_object_add(cfg, "notes", notes);
+	json_object_object_add(o, "kernel_config", cfg);
+	json_object_object_add(o, "not_shown", ns);
 	struct json_object *f = json_object_new_array(), *w = json_object_new_array();
 	for (int i = 0; i < r->nfindings; i++)
 		json_object_array_add(f, J_STR(r->findings[i]));

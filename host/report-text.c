@@ -130,6 +130,11 @@ static void reasons_table(const struct report *r, const struct step_report *st, 
 		fprintf(out, "  %11s %s%s%s\n", "", v->evidence, held[0] ? "; holds " : "", held);
 		if (v->after[0])
 			fprintf(out, "  %11s after the releases it held: %s\n", "", v->after);
+		if (v->known_bug >= 0 && r->known_bugs) {
+			const struct known_bug *b = &r->known_bugs->bugs[v->known_bug];
+			fprintf(out, "  %11s KNOWN BUG \"%s\": fixed by %s (\"%s\"); affected: %s\n", "", b->title, b->fixed_by,
+				b->fix_title, b->affected);
+		}
 		i = j;
 	}
 }
@@ -161,7 +166,8 @@ void report_write_text(const struct report *r, FILE *out)
 	fprintf(out, "vmemstress report: scenario %s (%s)\n", s->name, s->path);
 	if (s->description[0])
 		fprintf(out, "  %s\n", s->description);
-	fprintf(out, "  kernel   %s (%s)\n", r->kernel_release[0] ? r->kernel_release : "?", r->kernel);
+	fprintf(out, "  kernel   %s (%s); config %s\n", r->kernel_release[0] ? r->kernel_release : "?", r->kernel,
+		r->config.checked ? "checked" : "not checked (no config file)");
 	fprintf(out, "  vm       %s backend, %s, accel %s, %d cpus, boot memory %s\n", r->backend,
 		r->hypervisor[0] ? r->hypervisor : "?", r->accel[0] ? r->accel : "?", s->cpus,
 		format_size(s->boot_memory, a, sizeof(a)));
@@ -219,6 +225,11 @@ void report_write_text(const struct report *r, FILE *out)
 		fprintf(out, " %s %s,", r->steps[i].name, secs(r->steps[i].elapsed_ms, t[3], sizeof(t[3])));
 	fprintf(out, " total %s\n", secs(r->total_ms, t[0], sizeof(t[0])));
 
+	if (r->config.n_not_shown) {
+		fprintf(out, "\nnot shown (the kernel cannot build them):\n");
+		for (int i = 0; i < r->config.n_not_shown; i++)
+			fprintf(out, "  - %s\n", r->config.not_shown[i]);
+	}
 	if (r->nwarnings) {
 		fprintf(out, "\nwarnings:\n");
 		for (int i = 0; i < r->nwarnings; i++)
@@ -244,16 +255,37 @@ void report_write_text(const struct report *r, FILE *out)
 		verified += last->pops[i].verified;
 		corrupted += last->pops[i].corrupted;
 	}
-	fprintf(out, "\n%s: ", r->verdict == VERDICT_PASS ? "PASS" : r->verdict == VERDICT_FAIL ? "FAIL" : "ERROR");
+	fprintf(out, "\n%s: ", r->verdict == VERDICT_PASS ? "PASS" : r->verdict == VERDICT_FAIL ? "FAIL"
+				  : r->verdict == VERDICT_SKIP ? "SKIP" : "ERROR");
+	if (r->verdict == VERDICT_SKIP) {
+		fprintf(out, "nothing this scenario asks for can be shown on this kernel\n");
+		return;
+	}
 	size_t stayed = 0;
 	for (int i = 0; i < r->nsteps; i++)
 		stayed += r->steps[i].nverdicts;
+	char partial[64] = "";
+	if (r->config.n_not_shown)
+		snprintf(partial, sizeof(partial), "; %d population%s NOT SHOWN", r->config.n_not_shown,
+			 r->config.n_not_shown == 1 ? "" : "s");
 	if (r->verdict == VERDICT_PASS && !stayed)
-		fprintf(out, "every step reached its requested size; %" PRIu64 " pages verified, %" PRIu64 " corrupted\n",
-			verified, corrupted);
+		fprintf(out, "every step reached its requested size; %" PRIu64 " pages verified, %" PRIu64 " corrupted%s\n",
+			verified, corrupted, partial);
 	else if (r->verdict == VERDICT_PASS)
-		fprintf(out, "%zu block%s stayed, each for an expected reason; %" PRIu64 " pages verified, %" PRIu64 " corrupted\n",
-			stayed, stayed == 1 ? "" : "s", verified, corrupted);
+		fprintf(out, "%zu block%s stayed, each for an expected reason; %" PRIu64 " pages verified, %" PRIu64 " corrupted%s\n",
+			stayed, stayed == 1 ? "" : "s", verified, corrupted, partial);
+	else if (r->verdict == VERDICT_FAIL && r->known_bugs) {
+		int bug = -1;
+		for (int i = 0; i < r->nsteps && bug < 0; i++)
+			for (size_t k = 0; k < r->steps[i].nverdicts && bug < 0; k++)
+				bug = r->steps[i].verdicts[k].known_bug;
+		if (bug >= 0)
+			fprintf(out, "known bug \"%s\" (fixed by %s); %d expectation%s failed (see findings)\n",
+				r->known_bugs->bugs[bug].title, r->known_bugs->bugs[bug].fixed_by, r->nfindings,
+				r->nfindings == 1 ? "" : "s");
+		else
+			fprintf(out, "%d expectation%s failed (see findings)\n", r->nfindings, r->nfindings == 1 ? "" : "s");
+	}
 	else if (r->verdict == VERDICT_FAIL)
 		fprintf(out, "%d expectation%s failed (see findings)\n", r->nfindings, r->nfindings == 1 ? "" : "s");
 	else

@@ -77,10 +77,16 @@ static void judge_blocks(struct report *r, struct step_report *st)
 	for (size_t i = 0; i < st->nverdicts; i++) {
 		struct block_verdict *v = &st->verdicts[i];
 		const char *who = verdict_who(r, v);
+		v->known_bug = r->known_bugs ? known_bugs_match(r->known_bugs, s, v) : -1;
 		v->expected = s->unplug == UNPLUG_ANY || stay_allowed(s->may_stay, s->n_may_stay, who, (int)v->reason);
-		if (!v->expected)
+		if (!v->expected && v->known_bug >= 0) {
+			const struct known_bug *b = &r->known_bugs->bugs[v->known_bug];
+			finding(r, "step %s: block %" PRIu64 " stayed: %s, %s: known bug \"%s\", fixed by %s (%s)", st->name,
+				v->block, who, vms_reason_name(v->reason), b->title, b->fixed_by, v->evidence);
+		} else if (!v->expected) {
 			finding(r, "step %s: block %" PRIu64 " stayed: %s, %s, not expected (%s)", st->name, v->block, who,
 				vms_reason_name(v->reason), v->evidence);
+		}
 		v->expected_after_release = true;
 		if (v->stayed_after_release) {
 			v->expected_after_release =
@@ -134,8 +140,16 @@ void report_evaluate(struct report *r)
 			check_data(r, &st->final, when);
 		}
 	}
-	/* must-stay: over the whole run, a case that never showed is a failure */
+	for (int i = 0; i < r->config.nnotes; i++)
+		warning(r, "%s", r->config.notes[i]);
+	/* must-stay: over the whole run, a case that never showed is a failure,
+	 * unless the kernel could not build it (then it is reported not shown) */
 	for (int m = 0; m < s->n_must_stay && r->status == RUN_COMPLETE; m++) {
+		bool dropped = true;
+		for (int p = 0; p < s->npops; p++)
+			dropped &= strcmp(s->pops[p].name, s->must_stay[m]) != 0;
+		if (dropped)
+			continue;
 		bool shown = false;
 		for (int i = 0; i < r->nsteps; i++)
 			for (size_t k = 0; k < r->steps[i].nverdicts; k++)
@@ -145,6 +159,8 @@ void report_evaluate(struct report *r)
 			finding(r, "population %s was expected to keep blocks plugged and none stayed: its case was not shown",
 				s->must_stay[m]);
 	}
+	if (r->verdict == VERDICT_SKIP)
+		return;  /* decided before the run: nothing could be shown */
 	if (r->status != RUN_COMPLETE)
 		r->verdict = VERDICT_ERROR;
 	else
@@ -158,6 +174,8 @@ int report_exit_status(const struct report *r)
 		return EXIT_PASS;
 	case VERDICT_FAIL:
 		return EXIT_FAIL;
+	case VERDICT_SKIP:
+		return EXIT_SKIP;
 	default:
 		return EXIT_INFRA;
 	}
@@ -165,5 +183,5 @@ int report_exit_status(const struct report *r)
 
 const char *verdict_name(enum verdict v)
 {
-	return v == VERDICT_PASS ? "pass" : v == VERDICT_FAIL ? "fail" : "error";
+	return v == VERDICT_PASS ? "pass" : v == VERDICT_FAIL ? "fail" : v == VERDICT_SKIP ? "skip" : "error";
 }

@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 #include "classify.h"
+#include "kconfig.h"
+#include "known-bugs.h"
 #include "protocol.h"
 #include "scenario.h"
 #include "vm.h"
@@ -15,10 +17,11 @@ enum {
 	EXIT_FAIL = 1,      /* an expectation failed: the kernel's result */
 	EXIT_INFRA = 2,     /* the run could not finish: VM, QEMU, guest, Ctrl-C */
 	EXIT_USAGE = 3,     /* bad command line or scenario */
+	EXIT_SKIP = 4,      /* the kernel can show nothing the scenario asks for */
 };
 
 enum run_status { RUN_COMPLETE, RUN_ERROR, RUN_INTERRUPTED };
-enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_ERROR };
+enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_ERROR, VERDICT_SKIP };
 
 struct step_report {
 	char name[VMS_MAX_NAME + 1];
@@ -44,6 +47,8 @@ struct step_report {
 
 struct report {
 	const struct scenario *scn;
+	const struct known_bugs *known_bugs;  /* NULL: none loaded */
+	struct kconfig_check config;          /* what the kernel config allowed */
 	char backend[16], kernel[512], kernel_release[128], accel[8], hypervisor[96], guest_program[64];
 	char outdir[512];
 	struct vm_region region;

@@ -36,22 +36,6 @@ void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t 
 		 s->kernel_cmdline[0] ? " " : "", s->kernel_cmdline, extra && *extra ? " " : "", extra ? extra : "");
 }
 
-static int mkdir_p(const char *path, struct err *e)
-{
-	char buf[512];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return err_sys(e, "cannot create directory %s", buf);
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return err_sys(e, "cannot create directory %s", buf);
-	return 0;
-}
 
 /* The end of the console log, sanitised, for error reports. When it holds
  * a panic, oops or BUG, start at that line: the cause is worth more than
@@ -509,7 +493,7 @@ int run_scenario(const struct run_options *o, const struct scenario *s, struct r
 	c.vm.ops = &vm_qemu_ops;
 	c.vm.guest_fd = -1;
 
-	if (mkdir_p(o->outdir, &e) < 0) {
+	if (make_dirs(o->outdir, &e) < 0) {
 		fail_in(&c, "setup", &e);
 		report_evaluate(r);
 		return report_exit_status(r);

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,4 +89,21 @@ char *xstrdup(const char *s)
 		abort();
 	}
 	return p;
+}
+
+int make_dirs(const char *path, struct err *e)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return err_sys(e, "cannot create directory %s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return err_sys(e, "cannot create directory %s", buf);
+	return 0;
 }

@@ -24,6 +24,8 @@ __attribute__((format(printf, 1, 2))) void progress(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void debug(const char *fmt, ...);
 
 void *xcalloc(size_t n, size_t size);
+/* mkdir -p */
+int make_dirs(const char *path, struct err *e);
 char *xstrdup(const char *s);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -15,12 +15,12 @@ build=${1:?usage: build.sh BUILD_DIR GUEST_PROGRAM}
 guest=${2:?usage: build.sh BUILD_DIR GUEST_PROGRAM}
 [ -x "$guest" ] || { echo "vmemstress: error: guest program $guest is missing (run make)" >&2; exit 1; }
 
-kdir=$("$here/debian-kernel.sh" "$build" ${3:+"$3"})
+kdir=${3:?usage: build.sh BUILD_DIR GUEST_PROGRAM KERNEL_DIR}
+[ -f "$kdir/vmlinuz" ] || { echo "vmemstress: error: $kdir has no vmlinuz" >&2; exit 1; }
 key=$(cat "$guest" "$kdir"/modules/*.ko 2>/dev/null | cksum | cut -d' ' -f1)
 initrd="$build/initramfs/$(basename "$kdir")-$key.cpio"
 if [ ! -f "$initrd" ]; then
 	echo "vmemstress: building initramfs $initrd" >&2
 	"$here/mkinitramfs.sh" "$guest" "$kdir/modules" "$initrd"
 fi
-echo "$kdir/vmlinuz"
 echo "$initrd"

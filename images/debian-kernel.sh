@@ -4,6 +4,7 @@
 # same package version does nothing but print it.
 #
 #   images/debian-kernel.sh CACHE_ROOT [PACKAGE]
+#   images/debian-kernel.sh CACHE_ROOT --deb FILE.deb
 #
 # PACKAGE defaults to linux-image-cloud-amd64, the meta-package that depends
 # on the newest cloud kernel of this Debian release's kernel series (6.1 on
@@ -12,10 +13,18 @@
 # modules in images/guest-modules.txt that are not built in).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-root=${1:?usage: debian-kernel.sh CACHE_ROOT [PACKAGE]}
+root=${1:?usage: debian-kernel.sh CACHE_ROOT [PACKAGE | --deb FILE.deb]}
 pkg=${2:-}
 say() { echo "vmemstress: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+here_deb=""
+if [ "$pkg" = "--deb" ]; then
+	here_deb=${3:?usage: debian-kernel.sh CACHE_ROOT --deb FILE.deb}
+	[ -f "$here_deb" ] || die "kernel package $here_deb does not exist"
+	dpkg-deb --info "$here_deb" >/dev/null 2>&1 || die "$here_deb is not a valid .deb (corrupt or truncated?)"
+	pkg=$(dpkg-deb -f "$here_deb" Package)
+	version=$(dpkg-deb -f "$here_deb" Version)-$(cksum < "$here_deb" | cut -d' ' -f1)
+fi
 
 resolve() {
 	# A meta-package (linux-image-cloud-amd64, linux-image-6.12-cloud-amd64)
@@ -33,7 +42,9 @@ resolve() {
 # answer for as long as the package lists stay the same.
 lists_key=$(stat -c '%n %Y %s' /var/lib/apt/lists/*_Packages 2>/dev/null | cksum | cut -d' ' -f1)
 memo="$root/kernels/.resolved-${pkg:-linux-image-cloud-amd64}"
-if [ -f "$memo" ] && [ "$(sed -n 1p "$memo")" = "$lists_key" ]; then
+if [ -n "$here_deb" ]; then
+	:  # a local package: nothing to resolve
+elif [ -f "$memo" ] && [ "$(sed -n 1p "$memo")" = "$lists_key" ]; then
 	pkg=$(sed -n 2p "$memo")
 	version=$(sed -n 3p "$memo")
 elif ! resolve; then
@@ -49,8 +60,10 @@ elif ! resolve; then
 fi
 
 mkdir -p "$root/kernels"
-lists_key=$(stat -c '%n %Y %s' /var/lib/apt/lists/*_Packages 2>/dev/null | cksum | cut -d' ' -f1)
-printf '%s\n%s\n%s\n' "$lists_key" "$pkg" "$version" > "$memo"
+if [ -z "$here_deb" ]; then
+	lists_key=$(stat -c '%n %Y %s' /var/lib/apt/lists/*_Packages 2>/dev/null | cksum | cut -d' ' -f1)
+	printf '%s\n%s\n%s\n' "$lists_key" "$pkg" "$version" > "$memo"
+fi
 
 dir="$root/kernels/$pkg-$version"
 if [ -f "$dir/.complete" ]; then
@@ -61,12 +74,16 @@ fi
 mkdir -p "$root/kernels"
 tmp=$(mktemp -d "$root/kernels/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-say "downloading $pkg $version"
-sandbox=""
-[ "$(id -u)" = 0 ] && sandbox="-o APT::Sandbox::User=root"
-# shellcheck disable=SC2086
-(cd "$tmp" && apt-get download -q $sandbox "$pkg=$version" >&2) ||
-	die "apt-get download $pkg=$version failed"
+if [ -n "$here_deb" ]; then
+	cp "$here_deb" "$tmp/"
+else
+	say "downloading $pkg $version"
+	sandbox=""
+	[ "$(id -u)" = 0 ] && sandbox="-o APT::Sandbox::User=root"
+	# shellcheck disable=SC2086
+	(cd "$tmp" && apt-get download -q $sandbox "$pkg=$version" >&2) ||
+		die "apt-get download $pkg=$version failed"
+fi
 deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || die "apt-get download $pkg=$version produced no .deb"
 say "unpacking $(basename "$deb")"
@@ -80,6 +97,7 @@ cp "$vmlinuz" "$tmp/out/vmlinuz"
 cp "$tmp/x/boot/config-$release" "$tmp/out/config" 2>/dev/null || true
 echo "$release" > "$tmp/out/release"
 printf '%s %s\n' "$pkg" "$version" > "$tmp/out/package"
+echo "Debian package $pkg $version${here_deb:+ from $here_deb}" > "$tmp/out/source"
 "$here/collect-modules.sh" "$tmp/x/lib/modules/$release" "$tmp/out/modules"
 
 rm -rf "$dir"

@@ -9,9 +9,9 @@ host="$top/build/vmemstress"
 work=$(mktemp -d /tmp/vmemstress-it.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
-image=$(images/build.sh build build/vmemstress-guest) || { echo "cannot build the guest image"; exit 1; }
-KERNEL=$(echo "$image" | sed -n 1p)
-INITRD=$(echo "$image" | sed -n 2p)
+KDIR=$(images/debian-kernel.sh build) || { echo "cannot fetch the Debian kernel"; exit 1; }
+KERNEL=$KDIR/vmlinuz
+INITRD=$(images/build.sh build build/vmemstress-guest "$KDIR") || { echo "cannot build the initramfs"; exit 1; }
 
 passed=0 failed=0 current="" problems=""
 check() {  # check DESCRIPTION COMMAND...
@@ -66,7 +66,8 @@ wait_host() {
 run_host() {  # run_host OUTDIR [options...] SCENARIO: status in $rc
 	local out=$1
 	shift
-	timeout 400 "$host" --kernel "$KERNEL" --initrd "$INITRD" -o "$out" "$@" >"$out.stdout" 2>"$out.stderr"
+	timeout 400 "$host" --kernel "$KERNEL" --initrd "$INITRD" --kernel-config "$KDIR/config" \
+		--known-bugs known-bugs.ini -o "$out" "$@" >"$out.stdout" 2>"$out.stderr"
 	rc=$?
 }
 
