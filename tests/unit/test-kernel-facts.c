@@ -1,0 +1,158 @@
+/* What is checked about a kernel before and after a run: its config
+ * (what can run, what is not shown) and known bugs matched on evidence. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kconfig.h"
+#include "known-bugs.h"
+
+#define ESSENTIALS                                                                                       \
+	"CONFIG_VIRTIO_MEM=m\nCONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_CONSOLE=m\nCONFIG_MEMORY_HOTPLUG=y\n"     \
+	"CONFIG_MEMORY_HOTREMOVE=y\nCONFIG_MIGRATION=y\nCONFIG_CONTIG_ALLOC=y\nCONFIG_PROC_PAGE_MONITOR=y\n" \
+	"CONFIG_NUMA=y\nCONFIG_BLK_DEV_INITRD=y\nCONFIG_DEVTMPFS=y\n"
+
+static struct scenario scn;
+
+static void load(void)
+{
+	struct err e;
+	const char *text = "[population thp]\ntype = thp-cow\nsize = 8M\n"
+			   "[population pin]\ntype = longterm-pin\nsize = 8M\n"
+			   "[population a]\ntype = anon\nsize = 8M\n"
+			   "[step all]\nrequested-size = 0\n"
+			   "[expect]\nmust-stay = pin\n";
+	if (scenario_parse(text, "k.ini", &scn, &e) < 0)
+		fail_msg("%s", e.msg);
+}
+
+static void values(void **state)
+{
+	const char *cfg = "# comment\nCONFIG_A=y\nCONFIG_AB=m\n# CONFIG_C is not set\nCONFIG_D=\"x\"\n";
+	assert_int_equal(kconfig_value(cfg, "A"), 'y');
+	assert_int_equal(kconfig_value(cfg, "AB"), 'm');
+	assert_int_equal(kconfig_value(cfg, "C"), 0);
+	assert_int_equal(kconfig_value(cfg, "D"), 0);
+	assert_int_equal(kconfig_value(cfg, "B"), 0);
+}
+
+static void full_config_keeps_everything(void **state)
+{
+	load();
+	struct kconfig_check kc;
+	struct err e;
+	const char *cfg = ESSENTIALS "CONFIG_TRANSPARENT_HUGEPAGE=y\nCONFIG_CROSS_MEMORY_ATTACH=y\nCONFIG_IO_URING=y\n"
+				     "CONFIG_FTRACE=y\nCONFIG_MEMORY_ISOLATION=y\nCONFIG_DYNAMIC_DEBUG=y\n";
+	assert_int_equal(kconfig_check_text(cfg, "c", &scn, &kc, &e), 0);
+	assert_int_equal(scn.npops, 3);
+	assert_int_equal(kc.n_not_shown, 0);
+	assert_int_equal(kc.nnotes, 0);
+}
+
+static void missing_options_drop_populations(void **state)
+{
+	load();
+	struct kconfig_check kc;
+	struct err e;
+	const char *cfg = ESSENTIALS "CONFIG_TRANSPARENT_HUGEPAGE=y\n# CONFIG_IO_URING is not set\n";
+	assert_int_equal(kconfig_check_text(cfg, "c", &scn, &kc, &e), 0);
+	/* thp-cow lacks CROSS_MEMORY_ATTACH, longterm-pin IO_URING */
+	assert_int_equal(scn.npops, 1);
+	assert_string_equal(scn.pops[0].name, "a");
+	assert_int_equal(kc.n_not_shown, 2);
+	assert_string_equal(kc.not_shown[0], "population thp (thp-cow): the kernel lacks CONFIG_CROSS_MEMORY_ATTACH");
+	assert_string_equal(kc.not_shown[1], "population pin (longterm-pin): the kernel lacks CONFIG_IO_URING");
+	assert_int_equal(kc.nnotes, 3);
+	assert_non_null(strstr(kc.notes[0], "CONFIG_FTRACE missing"));
+}
+
+static void missing_essentials_are_an_error(void **state)
+{
+	load();
+	struct kconfig_check kc;
+	struct err e;
+	assert_int_equal(kconfig_check_text("CONFIG_VIRTIO_MEM=y\n", "/boot/config-x", &scn, &kc, &e), -1);
+	assert_non_null(strstr(e.msg, "kernel config /boot/config-x lacks what every run needs: CONFIG_VIRTIO_PCI"));
+	assert_non_null(strstr(e.msg, "CONFIG_MEMORY_HOTREMOVE (unplugging memory at all)"));
+}
+
+static struct known_bugs kb;
+
+static void parse_bugs(void)
+{
+	struct err e;
+	if (known_bugs_load(SRCDIR "/known-bugs.ini", &kb, &e) < 0)
+		fail_msg("%s", e.msg);
+}
+
+static void shipped_file_parses(void **state)
+{
+	parse_bugs();
+	assert_int_equal(kb.n, 1);
+	assert_string_equal(kb.bugs[0].name, "thp-mapcount-on-isolation");
+	assert_string_equal(kb.bugs[0].fixed_by, "829ae0f81ce0");
+	assert_int_equal(kb.bugs[0].reason, VMS_REASON_ISOLATION_FALSE_POSITIVE);
+}
+
+static void bad_bug_files(void **state)
+{
+	struct known_bugs k;
+	struct err e;
+	assert_int_equal(known_bugs_parse("[bug x]\ntitle = t\nfixed-by = 1\nreason = gup\n", "b.ini", &k, &e), -1);
+	assert_string_equal(e.msg, "b.ini:4: reason: \"gup\" is not a reason");
+	assert_int_equal(known_bugs_parse("[bug x]\ntitle = t\nfixed-by = 1\nreason = unknown\npage-flags = anon wobbly\n",
+					  "b.ini", &k, &e), -1);
+	assert_non_null(strstr(e.msg, "unknown page flag \"wobbly\""));
+	assert_int_equal(known_bugs_parse("[bug x]\ntitle = t\n", "b.ini", &k, &e), -1);
+	assert_non_null(strstr(e.msg, "needs title, fixed-by and reason"));
+	assert_int_equal(known_bugs_parse("[bug x]\ntitle = t\nfixed-by = 1\nreason = unknown\ncolour = red\n", "b.ini", &k, &e), -1);
+	assert_non_null(strstr(e.msg, "b.ini:5: colour: unknown key"));
+}
+
+/* The bug is named only when every piece of evidence is there. */
+static void matches_only_on_full_evidence(void **state)
+{
+	load();
+	parse_bugs();
+	struct block_verdict v = { .block = 3, .owner = 0, .reason = VMS_REASON_ISOLATION_FALSE_POSITIVE,
+				   .busy_flags = (1ull << 12) | (1ull << 22) | (1ull << 15), .has_busy_flags = true,
+				   .released_by = 0, .known_bug = -1 };
+	assert_int_equal(known_bugs_match(&kb, &scn, &v), 0);
+	struct block_verdict w = v;
+	w.released_by = -1;  /* not confirmed */
+	assert_int_equal(known_bugs_match(&kb, &scn, &w), -1);
+	snprintf(w.sysfs, sizeof(w.sysfs), "offlined");  /* confirmed by the other path */
+	assert_int_equal(known_bugs_match(&kb, &scn, &w), 0);
+	w = v;
+	w.busy_flags = 1ull << 12;  /* anon, but not a THP */
+	assert_int_equal(known_bugs_match(&kb, &scn, &w), -1);
+	w = v;
+	w.owner = 2;  /* an anon population, not thp-cow */
+	w.released_by = 2;
+	assert_int_equal(known_bugs_match(&kb, &scn, &w), -1);
+	w = v;
+	w.reason = VMS_REASON_GUP_REFERENCE;
+	assert_int_equal(known_bugs_match(&kb, &scn, &w), -1);
+	w = v;
+	w.has_busy_flags = false;  /* no busy page seen */
+	assert_int_equal(known_bugs_match(&kb, &scn, &w), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(values),
+		cmocka_unit_test(full_config_keeps_everything),
+		cmocka_unit_test(missing_options_drop_populations),
+		cmocka_unit_test(missing_essentials_are_an_error),
+		cmocka_unit_test(shipped_file_parses),
+		cmocka_unit_test(bad_bug_files),
+		cmocka_unit_test(matches_only_on_full_evidence),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
