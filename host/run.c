@@ -119,18 +119,20 @@ static int64_t guest_activity(struct ctx *c, struct err *e)
 /* Wait until the device's size equals `target`, bounded by timeout_ms.
  * When neither the size moves nor the kernel is trying any more, rewrite
  * requested-size (the "kick"): the guest driver then retries at once
- * instead of on its 50-300 s timer. Settles (returns 1) after settle_kicks
- * such quiet retries in a row. Slow progress (a retry that takes long, as
- * with transient references) is not mistaken for being stuck, because the
- * guest's trace activity counts as progress. */
+ * instead of on its 50-300 s timer. A kick counts as quiet only when the
+ * guest's trace shows the kernel tried after it and failed; settle_kicks
+ * quiet kicks in a row end the wait (returns 1). A kick the kernel did not
+ * act on at all (busy or slow machine) does not count: the next comes after
+ * a longer pause, up to the timeout. Without tracing in the guest, the size
+ * alone decides, with more patience. */
 static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool kick, uint64_t *size,
 		     unsigned *kicks, struct err *e)
 {
 	uint64_t start = now_ms(), deadline = start + timeout_ms, last_change = start, last_report = start;
-	uint64_t last = UINT64_MAX, last_poll = 0;
+	uint64_t last = UINT64_MAX, last_poll = 0, pause_ms = c->o->kick_ms;
 	int64_t last_activity = -1;
-	bool activity_known = kick;
-	unsigned quiet_kicks = 0;
+	bool activity_known = kick, tried = false;
+	unsigned quiet_kicks = 0, settle = c->o->settle_kicks;
 	*kicks = 0;
 	for (;;) {
 		if (c->vm.ops->get_size(&c->vm, size, e) < 0)
@@ -140,6 +142,8 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 			last = *size;
 			last_change = now;
 			quiet_kicks = 0;
+			tried = true;
+			pause_ms = c->o->kick_ms;
 		}
 		if (*size == target)
 			return 0;
@@ -151,22 +155,31 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 			int64_t a = guest_activity(c, e);
 			if (a == -2)
 				return -1;
-			if (a < 0)
+			if (a < 0) {
 				activity_known = false;  /* no trace in this guest: size alone */
-			else if (a != last_activity)
-				last_change = now;  /* still trying: not quiet */
+				settle = c->o->settle_kicks * 3;
+			} else if (last_activity >= 0 && a != last_activity) {
+				last_change = now;  /* the kernel is trying: not quiet */
+				tried = true;
+			}
 			last_activity = a;
 			last_poll = now;
 		}
-		if (kick && now - last_change >= c->o->kick_ms) {
-			if (quiet_kicks >= c->o->settle_kicks)
-				return 1;  /* settled: several quiet retries changed nothing */
+		if (kick && now - last_change >= pause_ms) {
+			if (tried || !activity_known) {
+				if (quiet_kicks >= settle)
+					return 1;  /* settled: the kernel tried and nothing moved */
+				quiet_kicks++;
+				pause_ms = c->o->kick_ms;
+			} else if (pause_ms < 16 * c->o->kick_ms) {
+				pause_ms *= 2;  /* no reaction yet: give it longer */
+			}
 			if (c->vm.ops->set_requested(&c->vm, target, e) < 0)
 				return -1;
 			(*kicks)++;
-			quiet_kicks++;
+			tried = false;
 			last_change = now;
-			debug("kick %u: size still %" PRIu64, *kicks, *size);
+			debug("kick %u: size still %" PRIu64 " (quiet %u)", *kicks, *size, quiet_kicks);
 		}
 		if (now - last_report >= 5000) {
 			char a[32], b[32];
@@ -414,7 +427,11 @@ static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, str
 				if (mblocks[k] == mb)
 					snprintf(v->sysfs, sizeof(v->sysfs), "%s", res[k].result);
 		}
-		if (kick_and_wait(c, step, &size, &reached, e) < 0)
+		/* only an offlined memory block can change the size now */
+		bool offlined = false;
+		for (int k = 0; k < nmb; k++)
+			offlined |= strcmp(res[k].result, "offlined") == 0;
+		if (offlined && kick_and_wait(c, step, &size, &reached, e) < 0)
 			return -1;
 		guest_state_free(&cur);
 		snprintf(label, sizeof(label), "%s: after sysfs offline", step->name);
