@@ -24,15 +24,11 @@ struct pin {
 
 static int longterm_setup(struct population *p, const struct pop_env *env, struct err *e)
 {
-	size_t npages = (p->size + PAGE_SIZE_4K - 1) / PAGE_SIZE_4K, len = npages * PAGE_SIZE_4K;
-	char *addr = pop_alloc(len, PAGE_SIZE_4K, env, e);
-	if (!addr)
-		return -1;
-	madvise(addr, len, MADV_NOHUGEPAGE);
-	struct mapping *m = pop_track(p, 0, addr, npages, 0, "self", e);
+	struct mapping *m = pop_base_pages(p, env, e);
 	if (!m)
 		return -1;
-	pop_stamp(p, m, 1);
+	char *addr = (char *)m->addr;
+	size_t len = m->npages * PAGE_SIZE_4K;
 	/* where the pages were before pinning: a move at pin time shows up as
 	 * "moved" in the first report */
 	if (pop_locate(p, e) < 0)

@@ -71,6 +71,19 @@ void *pop_alloc(size_t len, size_t align, const struct pop_env *env, struct err 
 	return start;
 }
 
+struct mapping *pop_base_pages(struct population *p, const struct pop_env *env, struct err *e)
+{
+	size_t npages = (p->size + PAGE_SIZE_4K - 1) / PAGE_SIZE_4K, len = npages * PAGE_SIZE_4K;
+	char *addr = pop_alloc(len, PAGE_SIZE_4K, env, e);
+	if (!addr)
+		return NULL;
+	madvise(addr, len, MADV_NOHUGEPAGE);  /* base pages: THPs are thp-cow's business */
+	struct mapping *m = pop_track(p, 0, addr, npages, 0, "self", e);
+	if (m)
+		pop_stamp(p, m, 1);
+	return m;
+}
+
 struct mapping *pop_track(struct population *p, pid_t pid, void *addr, size_t npages,
 			  uint16_t buffer, const char *role, struct err *e)
 {

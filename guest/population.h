@@ -78,6 +78,9 @@ void pop_task_unbind(const struct pop_env *env);
 /* Anonymous private memory of len bytes aligned to align, bound to
  * env->node before any page is faulted in. */
 void *pop_alloc(size_t len, size_t align, const struct pop_env *env, struct err *e);
+/* The common start: p->size of anonymous base pages (no THP) bound to the
+ * node, tracked as mapping "self" and stamped with generation 1. */
+struct mapping *pop_base_pages(struct population *p, const struct pop_env *env, struct err *e);
 /* Track npages from addr in process pid (0: self). Generations start at 0. */
 struct mapping *pop_track(struct population *p, pid_t pid, void *addr, size_t npages,
 			  uint16_t buffer, const char *role, struct err *e);

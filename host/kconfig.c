@@ -87,18 +87,9 @@ int kconfig_check_text(const char *text, const char *path, struct scenario *s, s
 
 int kconfig_check(const char *path, struct scenario *s, struct kconfig_check *out, struct err *e)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return err_sys(e, "cannot read kernel config %s", path);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	char buf[8192];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && len < (8u << 20))
-		fwrite(buf, 1, n, mem);
-	fclose(f);
-	fclose(mem);
+	char *text;
+	if (read_text_file(path, 8u << 20, "kernel config", &text, e) < 0)
+		return -1;
 	int r = kconfig_check_text(text, path, s, out, e);
 	free(text);
 	return r;

@@ -125,14 +125,12 @@ int known_bugs_parse(const char *text, const char *path, struct known_bugs *kb, 
 
 int known_bugs_load(const char *path, struct known_bugs *kb, struct err *e)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return err_sys(e, "cannot read known bugs file %s", path);
-	static char text[256 << 10];
-	size_t n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = 0;
-	return known_bugs_parse(text, path, kb, e);
+	char *text;
+	if (read_text_file(path, 256u << 10, "known bugs", &text, e) < 0)
+		return -1;
+	int r = known_bugs_parse(text, path, kb, e);
+	free(text);
+	return r;
 }
 
 int known_bugs_match(const struct known_bugs *kb, const struct scenario *s, const struct block_verdict *v)

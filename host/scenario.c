@@ -505,28 +505,10 @@ int scenario_parse(const char *text, const char *path, struct scenario *s, struc
 
 int scenario_load(const char *path, struct scenario *s, struct err *e)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return err_sys(e, "cannot open scenario %s", path);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	char buf[8192];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && len < (1u << 20))
-		fwrite(buf, 1, n, mem);
-	int rerr = ferror(f);
-	fclose(f);
-	fclose(mem);
-	int r;
-	if (rerr)
-		r = err_set(e, "cannot read scenario %s", path);
-	else if (len >= (1u << 20))
-		r = err_set(e, "%s: larger than 1 MiB: not a scenario file", path);
-	else if (memchr(text, 0, len))
-		r = err_set(e, "%s: contains a NUL byte: not a scenario file", path);
-	else
-		r = scenario_parse(text, path, s, e);
+	char *text;
+	if (read_text_file(path, 1u << 20, "scenario", &text, e) < 0)
+		return -1;
+	int r = scenario_parse(text, path, s, e);
 	free(text);
 	return r;
 }

@@ -107,3 +107,34 @@ int make_dirs(const char *path, struct err *e)
 		return err_sys(e, "cannot create directory %s", buf);
 	return 0;
 }
+
+int read_text_file(const char *path, size_t max, const char *what, char **text, struct err *e)
+{
+	*text = NULL;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return err_sys(e, "cannot open %s %s", what, path);
+	char *buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		return err_set(e, "out of memory");
+	}
+	size_t n = fread(buf, 1, max + 1, f);
+	int rerr = ferror(f);
+	fclose(f);
+	if (rerr) {
+		free(buf);
+		return err_set(e, "cannot read %s %s", what, path);
+	}
+	if (n > max) {
+		free(buf);
+		return err_set(e, "%s: larger than %zu KiB: not a %s file", path, max >> 10, what);
+	}
+	if (memchr(buf, 0, n)) {
+		free(buf);
+		return err_set(e, "%s: contains a NUL byte: not a %s file", path, what);
+	}
+	buf[n] = 0;
+	*text = buf;
+	return 0;
+}

@@ -24,6 +24,10 @@ __attribute__((format(printf, 1, 2))) void progress(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void debug(const char *fmt, ...);
 
 void *xcalloc(size_t n, size_t size);
+/* Read a whole text file of at most max bytes into *text (malloc'd,
+ * NUL-terminated). what names it in errors ("scenario", "kernel config"):
+ * unreadable, too large and NUL bytes are errors. */
+int read_text_file(const char *path, size_t max, const char *what, char **text, struct err *e);
 /* mkdir -p */
 int make_dirs(const char *path, struct err *e);
 char *xstrdup(const char *s);
