@@ -198,6 +198,47 @@ check "missing QEMU: exit status 2 (got $rc)" test "$rc" = 2
 check "missing QEMU: names it" contains "$out.stdout" "cannot run /nonexistent/qemu-system-x86_64: No such file or directory"
 end
 
+# Kernels from elsewhere, and what a kernel's config allows.
+begin "your own kernel (--kernel with --modules), the config check, not shown and skipped"
+out=$work/own
+timeout 400 ./run.sh --no-deps --kernel "$KDIR/vmlinuz" --modules "$KDIR/modules" -o "$out" \
+	--json "$out.json" scenarios/high-mapcount.ini >"$out.stdout" 2>"$out.stderr"
+rc=$?
+check "own kernel: exit status 0 (got $rc)" test "$rc" = 0
+check "own kernel: its config was found and checked" contains "$out.stdout" "config checked"
+grep -v -E '^CONFIG_(IO_URING|TRANSPARENT_HUGEPAGE)=' "$KDIR/config" >"$work/partial.config"
+out=$work/partial
+run_host "$out" --json "$out.json" --kernel-config "$work/partial.config" scenarios/mixed.ini
+check "partial config: exit status 0 (got $rc)" test "$rc" = 0
+check "partial config: the two populations are listed as not shown" jqt "$out.json" \
+	'.not_shown == ["population thp (thp-cow): the kernel lacks CONFIG_TRANSPARENT_HUGEPAGE", "population pinned (longterm-pin): the kernel lacks CONFIG_IO_URING"]'
+check "partial config: the verdict line says so" contains "$out.stdout" "2 populations NOT SHOWN"
+check "partial config: the others ran" jqt "$out.json" '[.populate.populations[].name] == ["anon", "pipe", "shared", "files"]'
+out=$work/skip
+run_host "$out" --json "$out.json" --kernel-config "$work/partial.config" scenarios/longterm-pin-kernel.ini
+check "nothing left to show: exit status 4 (got $rc)" test "$rc" = 4
+check "nothing left to show: SKIP, no VM booted" jqt "$out.json" '.verdict == "skip" and .run.status == "complete" and (.steps | length == 0)'
+grep -v -E '^CONFIG_MEMORY_HOTREMOVE=' "$KDIR/config" >"$work/nohotremove.config"
+out=$work/noremove
+run_host "$out" --kernel-config "$work/nohotremove.config" scenarios/default.ini
+check "no MEMORY_HOTREMOVE: exit status 3 (got $rc)" test "$rc" = 3
+check "no MEMORY_HOTREMOVE: named" contains "$out.stderr" "CONFIG_MEMORY_HOTREMOVE (unplugging memory at all)"
+printf 'not a kernel' >"$work/bzImage"
+./run.sh --no-deps --kernel "$work/bzImage" >"$work/badk.out" 2>&1
+rc=$?
+check "corrupt bzImage: exit status 3 (got $rc)" test "$rc" = 3
+check "corrupt bzImage: named" contains "$work/badk.out" "$work/bzImage is not an x86 bzImage"
+./run.sh --no-deps --kernel-deb "$work/bzImage" >"$work/badd.out" 2>&1
+rc=$?
+check "corrupt .deb: exit status 3 (got $rc)" test "$rc" = 3
+check "corrupt .deb: named" contains "$work/badd.out" "$work/bzImage is not a valid .deb"
+./run.sh --no-deps --kernel "$KDIR/vmlinuz" >"$work/nomods.out" 2>&1
+rc=$?
+check "modular kernel without --modules: exit status 3 (got $rc)" test "$rc" = 3
+check "modular kernel without --modules: says what to add" contains "$work/nomods.out" "add --modules DIR"
+out=""
+end
+
 # Every scenario: its verdict, and for the blockers, who held which blocks,
 # why, and what releasing them did.
 scenario() {  # scenario NAME: run it; $r is its JSON report, $rc its status
