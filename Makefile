@@ -20,14 +20,14 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HEADERS := $(wildcard common/*.h host/*.h guest/*.h)
 
-.PHONY: all host guest check unit integration check-thp-bug clean
+.PHONY: all host guest check unit integration check-thp-bug fuzz check-asan clean
 all: host guest
 host: $(BUILD)/vmemstress
 guest: $(BUILD)/vmemstress-guest
 
 $(BUILD)/vmemstress: $(HOST_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $(HOST_SRCS) $(HOST_LIBS) -lm
+	$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $(HOST_SRCS) $(HOST_LIBS) -lm $(EXTRA_LDFLAGS)
 
 # The guest is PID 1 in an initramfs with no libraries: link it statically.
 $(BUILD)/vmemstress-guest: $(GUEST_SRCS) $(HEADERS)
@@ -51,6 +51,26 @@ check: unit integration
 # mapcount bug must be detected by name every time, the fixed kernel pass.
 check-thp-bug: all
 	@tests/thp-bug/run.sh
+
+# libFuzzer harnesses (clang) for the scenario parser and the host's parser
+# of guest messages, with ASan+UBSan. FUZZ_SECONDS per harness.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_LIB_SRCS) $(HEADERS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -std=gnu11 $(HOST_CFLAGS) -Ihost -o $@ $< $(HOST_LIB_SRCS) $(HOST_LIBS) -lm
+
+fuzz: $(BUILD)/fuzz/fuzz-scenario $(BUILD)/fuzz/fuzz-guest-message
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The host program and the unit tests built with ASan+UBSan, running the
+# unit tests and the VM integration tests (the guest stays as it is: it is
+# static and runs in the VM).
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+check-asan: guest
+	$(MAKE) -s BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" host $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
+	@tests/run-unit.sh $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
+	@VMS_HOST=$(BUILD)/asan/vmemstress tests/integration/run.sh
 
 clean:
 	rm -rf $(BUILD)/vmemstress $(BUILD)/vmemstress-guest $(BUILD)/tests

@@ -5,7 +5,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-host="$top/build/vmemstress"
+host=${VMS_HOST:-$top/build/vmemstress}  # make check-asan runs a sanitizer build
 work=$(mktemp -d /tmp/vmemstress-it.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 

@@ -39,7 +39,8 @@ static struct held held[4];
 static void state_with(const struct held *h, size_t n, bool trace)
 {
 	memset(&gs, 0, sizeof(gs));
-	memcpy(held, h, n * sizeof(*h));
+	if (n)
+		memcpy(held, h, n * sizeof(*h));
 	gs.held = held;
 	gs.nheld = n;
 	gs.evidence.present = true;
