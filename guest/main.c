@@ -44,7 +44,12 @@ static struct evidence evidence;
  * the host's defences and the integrity check can be shown to work:
  *   garbage-hello  send a line that is not JSON instead of the hello
  *   corrupt-page   overwrite one population page before each state report
- *                  after populate (the verify must count it) */
+ *                  after populate (the verify must count it)
+ *   crash          the guest program dies of a real segfault after populate
+ *                  (PID 1 dying panics the kernel)
+ *   hang           the guest program stops answering after populate
+ *   panic          the kernel panics (sysrq-c) when the host first asks for
+ *                  activity during a step */
 static char fault[32];
 
 static void send_or_log(struct json_object *msg)
@@ -247,6 +252,18 @@ static void do_offline(struct json_object *cmd)
 	send_or_log(out);
 }
 
+static void after_populate_fault(void)
+{
+	if (strcmp(fault, "crash") == 0) {
+		glog("fault crash: dereferencing NULL");
+		*(volatile int *)(uintptr_t)0 = 1;
+	} else if (strcmp(fault, "hang") == 0) {
+		glog("fault hang: no more answers");
+		for (;;)
+			pause();
+	}
+}
+
 /* Release the named populations, then answer with the state (the data
  * checks after a release count like any other). */
 static void do_release(struct json_object *cmd)
@@ -314,6 +331,7 @@ static void handle(const char *line)
 			} else {
 				json_object_object_add(st, "setup_ms", json_object_new_int64((int64_t)(now_ms() - t0)));
 				send_or_log(st);
+				after_populate_fault();
 			}
 		}
 	} else if (strcmp(name, "state") == 0) {
@@ -334,6 +352,11 @@ static void handle(const char *line)
 	} else if (strcmp(name, "offline") == 0) {
 		do_offline(cmd);
 	} else if (strcmp(name, "activity") == 0) {
+		if (strcmp(fault, "panic") == 0) {
+			glog("fault panic: sysrq-c");
+			sync();
+			write_small_file("/proc/sysrq-trigger", "c");
+		}
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "type", json_object_new_string("activity"));
 		json_object_object_add(o, "events", json_object_new_int64(have_region ? evidence_activity(&evidence) : -1));

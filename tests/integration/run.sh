@@ -158,6 +158,37 @@ check "what was learnt before is kept" jqt "$out/report.json" '.region.blocks ==
 check "no QEMU left" no_qemu_left "$out"
 end
 
+# Faults inside the guest during a run: each ends at once, names the cause,
+# keeps what was learnt, and leaves no QEMU.
+begin "guest program crash, guest silence, kernel panic mid-step: bounded, named, partial results kept"
+for f in crash hang panic; do
+	out=$work/fault-$f
+	start=$(date +%s)
+	run_host "$out" --cmdline vmemstress.fault=$f scenarios/default.ini
+	took=$(( $(date +%s) - start ))
+	check "$f: exit status 2 (got $rc)" test "$rc" = 2
+	check "$f: failed in the step, populate results kept" jqt "$out/report.json" \
+		'.run.status == "error" and .run.phase == "step unplug-all" and (.populate.populations | length == 2)'
+	check "$f: ended within 60 s (took ${took}s)" test "$took" -lt 60
+	check "$f: no QEMU left" no_qemu_left "$out"
+done
+check "crash: the init crash is in the report" contains "$work/fault-crash.stdout" "Attempted to kill init"
+check "crash: named as a guest reboot" contains "$work/fault-crash.stdout" "the guest rebooted (kernel panic?)"
+check "hang: the silence is named" contains "$work/fault-hang.stdout" "no activity message from the guest in time"
+check "panic: the sysrq panic is in the report" contains "$work/fault-panic.stdout" "Kernel panic - not syncing: sysrq triggered crash"
+end
+
+begin "SIGTERM during the run writes a partial report and stops QEMU"
+out=$work/sigterm
+check "the run got to the unplug step" start_host_until "$out" "step unplug-all: requested-size" scenarios/default.ini
+kill -TERM "$pid"
+wait_host 30
+check "host ended within 30 s of SIGTERM (took ${waited}s)" test $waited -lt 30
+check "exit status 2 (got $rc)" test "$rc" = 2
+check "report says interrupted" jqt "$out/report.json" '.run.status == "interrupted"'
+check "no QEMU left" no_qemu_left "$out"
+end
+
 # QEMU killed during the unplug step: the QMP socket goes away mid-run.
 begin "QEMU killed during unplug: the report says so and keeps what was learnt"
 out=$work/killed
