@@ -181,12 +181,17 @@ end
 begin "SIGTERM during the run writes a partial report and stops QEMU"
 out=$work/sigterm
 check "the run got to the unplug step" start_host_until "$out" "step unplug-all: requested-size" scenarios/default.ini
+sockdir=$(pgrep -af -- "$out/console.log" | grep -o 'unix:[^,]*/qmp.sock' | head -n 1)
+sockdir=${sockdir#unix:}
+sockdir=${sockdir%/qmp.sock}
+check "the QMP and guest sockets are in a private 0700 directory ($sockdir)" test "$(stat -c %a "$sockdir" 2>/dev/null)" = 700
 kill -TERM "$pid"
 wait_host 30
 check "host ended within 30 s of SIGTERM (took ${waited}s)" test $waited -lt 30
 check "exit status 2 (got $rc)" test "$rc" = 2
 check "report says interrupted" jqt "$out/report.json" '.run.status == "interrupted"'
 check "no QEMU left" no_qemu_left "$out"
+check "the socket directory is gone" test ! -e "$sockdir"
 end
 
 # QEMU killed during the unplug step: the QMP socket goes away mid-run.
