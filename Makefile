@@ -20,7 +20,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HEADERS := $(wildcard common/*.h host/*.h guest/*.h)
 
-.PHONY: all host guest check unit integration check-thp-bug fuzz check-asan clean
+.PHONY: all host guest check unit integration check-thp-bug fuzz check-asan bench clean
 all: host guest
 host: $(BUILD)/vmemstress
 guest: $(BUILD)/vmemstress-guest
@@ -71,6 +71,10 @@ check-asan: guest
 	$(MAKE) -s BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" host $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
 	@tests/run-unit.sh $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
 	@VMS_HOST=$(BUILD)/asan/vmemstress tests/integration/run.sh
+
+# Figures, never assertions: README.md, "Speed", records them.
+bench: all
+	@tests/bench/run.sh
 
 clean:
 	rm -rf $(BUILD)/vmemstress $(BUILD)/vmemstress-guest $(BUILD)/tests

@@ -92,6 +92,10 @@ static void send_hello(void)
 	json_object_object_add(o, "kernel", json_object_new_string(u.release));
 	json_object_object_add(o, "memory_block_size", json_object_new_int64((int64_t)strtoull(mbs, NULL, 16)));
 	json_object_object_add(o, "thp", json_object_new_string(thp));
+	/* the kernel's own boot time, for the harness overhead in make bench */
+	char up[64];
+	if (read_small_file("/proc/uptime", up, sizeof(up)) > 0)
+		json_object_object_add(o, "uptime_ms", json_object_new_int64((int64_t)(strtod(up, NULL) * 1000)));
 	struct json_object *types = json_object_new_array();
 	for (int i = 0; population_types[i]; i++)
 		json_object_array_add(types, json_object_new_string(population_types[i]->name));

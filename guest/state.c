@@ -316,6 +316,11 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 		goto fail;
 	json_object_object_add(msg, "held", held);
 	json_object_object_add(msg, "elapsed_ms", json_object_new_int64((int64_t)(now_ms() - t0)));
+	/* the guest program's own peak memory: it must stay flat as regions grow */
+	char status[4096];
+	const char *hwm;
+	if (read_small_file("/proc/self/status", status, sizeof(status)) > 0 && (hwm = strstr(status, "VmHWM:")))
+		json_object_object_add(msg, "guest_rss_kb", json_object_new_int64(strtoll(hwm + 6, NULL, 10)));
 	evidence_reset(ev);  /* the next answer covers what happens from now on */
 	return msg;
 fail:

@@ -168,6 +168,10 @@ int proto_hello(struct json_object *msg, struct guest_hello *h, struct err *e)
 	    get_str(msg, "thp", false, h->thp, sizeof(h->thp), e) < 0 ||
 	    get_int(msg, "memory_block_size", UINT64_C(1) << 40, &h->memory_block_size, e) < 0)
 		return err_wrap(e, "guest hello");
+	struct json_object *v;
+	if (json_object_object_get_ex(msg, "uptime_ms", &v) &&
+	    get_int(msg, "uptime_ms", UINT64_C(1) << 40, &h->uptime_ms, e) < 0)
+		return err_wrap(e, "guest hello");
 	return 0;
 }
 
@@ -354,6 +358,9 @@ int proto_state(struct json_object *msg, const struct state_expect *x, struct gu
 		goto bad;
 	if (json_object_object_get_ex(msg, "setup_ms", &v) &&
 	    get_int(msg, "setup_ms", UINT64_C(1) << 40, &s->setup_ms, e) < 0)
+		goto bad;
+	if (json_object_object_get_ex(msg, "guest_rss_kb", &v) &&
+	    get_int(msg, "guest_rss_kb", UINT64_C(1) << 40, &s->guest_rss_kb, e) < 0)
 		goto bad;
 
 	/* the block map */

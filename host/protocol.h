@@ -17,6 +17,7 @@ struct guest_hello {
 	char kernel[128];
 	uint64_t memory_block_size;
 	char thp[64];
+	uint64_t uptime_ms;        /* guest uptime at hello: its kernel's boot */
 };
 
 struct pop_state {
@@ -88,6 +89,7 @@ struct guest_state {
 	struct held *held;
 	size_t nheld;
 	uint64_t elapsed_ms, setup_ms;
+	uint64_t guest_rss_kb;       /* the guest program's peak RSS; 0 unknown */
 	struct evidence_summary evidence;
 	struct stuck_block *stuck;   /* when attribution was asked */
 	size_t nstuck;

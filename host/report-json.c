@@ -76,6 +76,8 @@ static struct json_object *state_json(const struct report *r, const struct guest
 	}
 	json_object_object_add(o, "memory_blocks", mbs);
 	json_object_object_add(o, "guest_ms", J_INT(st->elapsed_ms));
+	if (st->guest_rss_kb)
+		json_object_object_add(o, "guest_rss_kb", J_INT(st->guest_rss_kb));
 	if (st->evidence.present) {
 		struct json_object *ev = json_object_new_object();
 		json_object_object_add(ev, "trace", json_object_new_boolean(st->evidence.trace));
@@ -192,6 +194,9 @@ struct json_object *report_to_json(const struct report *r)
 	json_object_object_add(tm, "plug_ms", J_INT(r->plug_ms));
 	json_object_object_add(tm, "populate_ms", J_INT(r->populate_ms));
 	json_object_object_add(tm, "total_ms", J_INT(r->total_ms));
+	json_object_object_add(tm, "guest_boot_ms", J_INT(r->guest_boot_ms));
+	json_object_object_add(tm, "host_cpu_ms", J_INT(r->host_cpu_ms));
+	json_object_object_add(tm, "host_max_rss_kb", J_INT(r->host_max_rss_kb));
 	json_object_object_add(o, "timings", tm);
 
 	struct json_object *run = json_object_new_object();

@@ -60,6 +60,8 @@ struct report {
 	struct step_report steps[SCN_MAX_STEPS];
 	int nsteps;
 	uint64_t boot_ms, plug_ms, populate_ms, total_ms;
+	uint64_t host_cpu_ms, host_max_rss_kb;
+	uint64_t guest_boot_ms;   /* the guest kernel's uptime at hello */  /* this program's own, QEMU not counted */
 	/* how far the run got */
 	enum run_status status;
 	char phase[80];            /* where it stopped, on error */

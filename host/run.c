@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -235,6 +236,7 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", h.kernel);
 	snprintf(r->guest_program, sizeof(r->guest_program), "%s", h.program);
 	r->memory_block_size = h.memory_block_size;
+	r->guest_boot_ms = h.uptime_ms;
 	r->boot_ms = now_ms() - t0;
 	progress("guest up: kernel %s, %s, accel %s (%.1f s)", h.kernel, h.program, c->vm.accel,
 		 (double)r->boot_ms / 1000);
@@ -530,6 +532,12 @@ int run_scenario(const struct run_options *o, const struct scenario *s, struct r
 	if (r->status != RUN_COMPLETE)
 		console_tail(o->outdir, r->console_tail, sizeof(r->console_tail));
 	r->total_ms = now_ms() - t0;
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		r->host_cpu_ms = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+				 (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+		r->host_max_rss_kb = (uint64_t)ru.ru_maxrss;
+	}
 	report_evaluate(r);
 	return report_exit_status(r);
 }

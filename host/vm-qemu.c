@@ -106,7 +106,9 @@ static void build_argv(struct argv *a, const struct vm_config *c, const struct q
 	arg(a, "-numa");
 	arg(a, "node,nodeid=1");
 	arg(a, "-object");
-	arg(a, "memory-backend-ram,id=vmem0,size=%" PRIu64 "M", c->region_size / mib);
+	/* reserve=off: the region is sparse on the host (a 64 GiB region on a
+	 * small machine), pages come as the guest plugs them */
+	arg(a, "memory-backend-ram,id=vmem0,size=%" PRIu64 "M,reserve=off", c->region_size / mib);
 	arg(a, "-device");
 	arg(a, "virtio-mem-pci,id=%s,memdev=vmem0,node=1,requested-size=%" PRIu64 "M,block-size=%" PRIu64 "K",
 	    DEVICE_ID, c->initial_size / mib, c->block_size / 1024);
