@@ -153,14 +153,14 @@ const char *pop_option(const struct population *p, const char *key, const char *
 	return def;
 }
 
-/* Read another process's pages without touching its page tables' state
- * beyond a transient reference. */
-static int read_remote(pid_t pid, uintptr_t addr, void *buf, size_t len, struct err *e)
+/* Read pages of another process (the CoW child) without changing its page
+ * tables: only a transient reference per page. */
+static int read_remote(pid_t pid, struct iovec *local, struct iovec *remote, size_t n, struct err *e)
 {
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-	if (n != (ssize_t)len)
-		return err_sys(e, "process_vm_readv of pid %d at %#lx", (int)pid, (unsigned long)addr);
+	size_t want = n * PAGE_SIZE_4K;
+	ssize_t got = process_vm_readv(pid, local, n, remote, n, 0);
+	if (got != (ssize_t)want)
+		return err_sys(e, "process_vm_readv of %zu pages of pid %d at %p", n, (int)pid, remote[0].iov_base);
 	return 0;
 }
 
@@ -173,7 +173,7 @@ static bool page_is_zero(const void *page)
 	return true;
 }
 
-int pop_verify(struct population *p, struct pop_stats *s, struct err *e)
+int pop_verify(struct population *p, struct pop_stats *s, size_t stride, struct err *e)
 {
 	enum { CHUNK = 64 };
 	static char buf[CHUNK * PAGE_SIZE_4K];
@@ -183,12 +183,6 @@ int pop_verify(struct population *p, struct pop_stats *s, struct err *e)
 		struct mapping *m = &p->maps[mi];
 		for (size_t i = 0; i < m->npages; i += CHUNK) {
 			size_t n = m->npages - i < CHUNK ? m->npages - i : CHUNK;
-			const char *base = (const char *)m->addr + i * PAGE_SIZE_4K;
-			if (m->pid) {
-				if (read_remote(m->pid, (uintptr_t)base, buf, n * PAGE_SIZE_4K, e) < 0)
-					return -1;
-				base = buf;
-			}
 			for (size_t j = 0; j < n; j++) {
 				size_t pg = i + j;
 				s->pages++;
@@ -197,9 +191,39 @@ int pop_verify(struct population *p, struct pop_stats *s, struct err *e)
 					s->absent++;
 				else if (m->pfn_now[pg] != m->pfn_setup[pg])
 					s->moved++;
-				if (stamp_check(base + j * PAGE_SIZE_4K, pop_key(p, m, pg))) {
+			}
+			/* the stamps: this chunk's sampled pages, read in one go */
+			bool any = false;
+			for (size_t j = 0; j < n && !any; j++)
+				any = (i + j) % stride == 0 || i + j == m->npages - 1;
+			if (!any)
+				continue;
+			/* the sampled pages of this chunk, read from another
+			 * process in one scatter-gather call */
+			const char *page_at[CHUNK];
+			struct iovec local[CHUNK], remote[CHUNK];
+			size_t nio = 0;
+			for (size_t j = 0; j < n; j++) {
+				size_t pg = i + j;
+				if (pg % stride != 0 && pg != m->npages - 1)
+					continue;
+				const char *addr = (const char *)m->addr + pg * PAGE_SIZE_4K;
+				page_at[nio] = m->pid ? buf + nio * PAGE_SIZE_4K : addr;
+				local[nio] = (struct iovec){ buf + nio * PAGE_SIZE_4K, PAGE_SIZE_4K };
+				remote[nio] = (struct iovec){ (void *)addr, PAGE_SIZE_4K };
+				nio++;
+			}
+			if (m->pid && read_remote(m->pid, local, remote, nio, e) < 0)
+				return -1;
+			for (size_t j = 0, k = 0; j < n; j++) {
+				size_t pg = i + j;
+				if (pg % stride != 0 && pg != m->npages - 1)
+					continue;
+				const char *page = page_at[k++];
+				s->checked++;
+				if (stamp_check(page, pop_key(p, m, pg))) {
 					s->verified++;
-				} else if (m->may_zero && m->may_zero[pg] && page_is_zero(base + j * PAGE_SIZE_4K)) {
+				} else if (m->may_zero && m->may_zero[pg] && page_is_zero(page)) {
 					s->verified++;
 					s->discarded++;
 				} else {

@@ -98,6 +98,7 @@ struct pop_stats {
 	uint64_t pages;       /* mapped pages over all mappings */
 	uint64_t absent;      /* of those, not present in memory */
 	uint64_t moved;       /* PFN differs from the one after setup */
+	uint64_t checked;     /* pages whose stamp was read (all, or a sample) */
 	uint64_t verified;    /* stamp intact */
 	uint64_t corrupted;   /* stamp wrong */
 	uint64_t discarded;   /* of the verified: zero where that is legal */
@@ -109,8 +110,9 @@ struct pop_stats {
 /* Refresh pfn_now of every mapping (and pfn_setup the first time each
  * mapping is located; a population may locate early, e.g. before pinning). */
 int pop_locate(struct population *p, struct err *e);
-/* Check every page's stamp and count what locate found. */
-int pop_verify(struct population *p, struct pop_stats *s, struct err *e);
+/* Check the stamp of every stride-th page (1: all; each mapping's last page
+ * always) and count what locate found over all pages. */
+int pop_verify(struct population *p, struct pop_stats *s, size_t stride, struct err *e);
 void pop_free(struct population *p);
 
 #endif

@@ -253,17 +253,23 @@ static struct json_object *stuck_blocks(const struct region *r, const char *map,
 }
 
 struct json_object *state_build(const char *step, const struct region *r, struct population *pops,
-				int npops, struct evidence *ev, bool attribute, struct err *e)
+				int npops, struct evidence *ev, bool attribute, size_t stride, struct err *e)
 {
-	uint64_t t0 = now_ms();
+	uint64_t t0 = now_ms(), t_locate = 0, t_verify = 0, t;
 	struct json_object *msg = json_object_new_object(), *popsj = json_object_new_array();
 	json_object_object_add(msg, "type", json_object_new_string("state"));
 	json_object_object_add(msg, "step", json_object_new_string(step));
 
 	for (int p = 0; p < npops; p++) {
 		struct pop_stats s;
-		if (pop_locate(&pops[p], e) < 0 || pop_verify(&pops[p], &s, e) < 0)
+		t = now_ms();
+		if (pop_locate(&pops[p], e) < 0)
 			goto fail;
+		t_locate += now_ms() - t;
+		t = now_ms();
+		if (pop_verify(&pops[p], &s, stride, e) < 0)
+			goto fail;
+		t_verify += now_ms() - t;
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(pops[p].name));
 		json_object_object_add(o, "type", json_object_new_string(pops[p].type->name));
@@ -271,6 +277,7 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 		json_object_object_add(o, "in_region", json_object_new_int64((int64_t)in_region(r, &pops[p])));
 		json_object_object_add(o, "absent", json_object_new_int64((int64_t)s.absent));
 		json_object_object_add(o, "moved", json_object_new_int64((int64_t)s.moved));
+		json_object_object_add(o, "checked", json_object_new_int64((int64_t)s.checked));
 		json_object_object_add(o, "verified", json_object_new_int64((int64_t)s.verified));
 		json_object_object_add(o, "corrupted", json_object_new_int64((int64_t)s.corrupted));
 		json_object_object_add(o, "discarded", json_object_new_int64((int64_t)s.discarded));
@@ -289,6 +296,7 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 	}
 	json_object_object_add(msg, "populations", popsj);
 
+	uint64_t t_map = now_ms();
 	char *map = malloc(r->nblocks + 1);
 	if (!map) {
 		err_set(e, "out of memory");
@@ -299,6 +307,8 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 		goto fail;
 	}
 	json_object_object_add(msg, "map", json_object_new_string(map));
+	t_map = now_ms() - t_map;
+	uint64_t t_evidence = now_ms();
 	evidence_collect(ev);
 	json_object_object_add(msg, "evidence", evidence_summary(ev));
 	if (attribute) {
@@ -310,12 +320,20 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 		json_object_object_add(msg, "stuck", stuck);
 	}
 	free(map);
+	t_evidence = now_ms() - t_evidence;
 	json_object_object_add(msg, "memory_blocks", region_memory_blocks(r));
 	struct json_object *held = held_blocks(r, pops, npops, e);
 	if (!held)
 		goto fail;
 	json_object_object_add(msg, "held", held);
 	json_object_object_add(msg, "elapsed_ms", json_object_new_int64((int64_t)(now_ms() - t0)));
+	/* where the guest's time went, for make bench */
+	struct json_object *tm = json_object_new_object();
+	json_object_object_add(tm, "locate", json_object_new_int64((int64_t)t_locate));
+	json_object_object_add(tm, "verify", json_object_new_int64((int64_t)t_verify));
+	json_object_object_add(tm, "map", json_object_new_int64((int64_t)t_map));
+	json_object_object_add(tm, "evidence", json_object_new_int64((int64_t)t_evidence));
+	json_object_object_add(msg, "timing_ms", tm);
 	/* the guest program's own peak memory: it must stay flat as regions grow */
 	char status[4096];
 	const char *hwm;

@@ -11,6 +11,6 @@
 #include "region.h"
 
 struct json_object *state_build(const char *step, const struct region *r, struct population *pops,
-				int npops, struct evidence *ev, bool attribute, struct err *e);
+				int npops, struct evidence *ev, bool attribute, size_t stride, struct err *e);
 
 #endif

@@ -209,7 +209,12 @@ static int parse_pop(struct json_object *o, const struct state_expect *x, int i,
 		return err_wrap(e, "populations[%d]", i);
 	if (strcmp(p->name, x->pop_names[i]) != 0)
 		return err_set(e, "populations[%d] is \"%s\", the scenario's is \"%s\"", i, p->name, x->pop_names[i]);
-	if (p->verified + p->corrupted != p->pages || p->absent > p->pages || p->in_region > p->pages ||
+	/* "checked" (pages whose stamp was read) is optional: all pages */
+	p->checked = p->pages;
+	struct json_object *ck;
+	if (json_object_object_get_ex(o, "checked", &ck) && get_int(o, "checked", p->pages, &p->checked, e) < 0)
+		return err_wrap(e, "populations[%d]", i);
+	if (p->verified + p->corrupted != p->checked || p->absent > p->pages || p->in_region > p->pages ||
 	    p->moved > p->pages)
 		return err_set(e, "populations[%d] (%s): counts do not add up (pages %llu, verified %llu, corrupted %llu)",
 			       i, p->name, (unsigned long long)p->pages, (unsigned long long)p->verified,

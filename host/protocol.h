@@ -23,7 +23,7 @@ struct guest_hello {
 struct pop_state {
 	char name[VMS_MAX_NAME + 1];
 	char type[32];
-	uint64_t pages, in_region, absent, moved, verified, corrupted;
+	uint64_t pages, in_region, absent, moved, checked, verified, corrupted;
 	uint64_t discarded;        /* of the verified: zeros where legal (clean MADV_FREE) */
 	int64_t thp_pages;         /* -1: not a THP population */
 	char note[256];

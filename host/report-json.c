@@ -23,6 +23,7 @@ static struct json_object *state_json(const struct report *r, const struct guest
 		json_object_object_add(pj, "in_region", J_INT(p->in_region));
 		json_object_object_add(pj, "absent", J_INT(p->absent));
 		json_object_object_add(pj, "moved", J_INT(p->moved));
+		json_object_object_add(pj, "checked", J_INT(p->checked));
 		json_object_object_add(pj, "verified", J_INT(p->verified));
 		json_object_object_add(pj, "corrupted", J_INT(p->corrupted));
 		json_object_object_add(pj, "discarded", J_INT(p->discarded));

@@ -183,8 +183,8 @@ void report_write_text(const struct report *r, FILE *out)
 	fprintf(out, "  output   %s\n", r->outdir);
 
 	if (r->have_populate) {
-		fprintf(out, "\npopulations after setup (%s, %s plugged)\n", secs(r->populate.setup_ms, t[0], sizeof(t[0])),
-			format_size(r->plugged_at_start, a, sizeof(a)));
+		fprintf(out, "\npopulations after setup (%s, %s plugged; stamps of a sample of pages checked)\n",
+			secs(r->populate.setup_ms, t[0], sizeof(t[0])), format_size(r->plugged_at_start, a, sizeof(a)));
 		pops_table(&r->populate, out);
 	}
 	if (r->nsteps) {
