@@ -214,6 +214,11 @@ static const char *offline_block(uint64_t index, unsigned timeout_ms, char *buf,
 		_exit(0);
 	}
 	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		snprintf(buf, len, "error: fork: %s", strerror(errno));
+		return buf;
+	}
 	int r = -1;
 	struct pollfd pfd = { p[0], POLLIN, 0 };
 	if (pid > 0 && poll(&pfd, 1, (int)timeout_ms + 2000) == 1 && read(p[0], &r, sizeof(r)) != sizeof(r))

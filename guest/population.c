@@ -2,6 +2,9 @@
 #include "population.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <numaif.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,14 +156,27 @@ const char *pop_option(const struct population *p, const char *key, const char *
 	return def;
 }
 
-/* Read pages of another process (the CoW child) without changing its page
- * tables: only a transient reference per page. */
+/* Read pages of another process (the CoW child) through /proc/PID/mem. Not
+ * process_vm_readv: that pins the pages (FOLL_PIN), and since 6.0 a pin of
+ * a shared anonymous page makes the kernel give the reader's target its own
+ * copy ("unshare"), which would undo the very PTE-mapped THP sharing the
+ * population built (and allocate the copies in the region). */
 static int read_remote(pid_t pid, struct iovec *local, struct iovec *remote, size_t n, struct err *e)
 {
-	size_t want = n * PAGE_SIZE_4K;
-	ssize_t got = process_vm_readv(pid, local, n, remote, n, 0);
-	if (got != (ssize_t)want)
-		return err_sys(e, "process_vm_readv of %zu pages of pid %d at %p", n, (int)pid, remote[0].iov_base);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, "open %s", path);
+	for (size_t i = 0; i < n; i++) {
+		ssize_t got = pread(fd, local[i].iov_base, local[i].iov_len, (off_t)(uintptr_t)remote[i].iov_base);
+		if (got != (ssize_t)local[i].iov_len) {
+			err_sys(e, "read %s at %p", path, remote[i].iov_base);
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
 	return 0;
 }
 

@@ -37,7 +37,8 @@ static const struct {
 static const struct {
 	const char *type, *opt;
 } pop_needs[] = {
-	{ "thp-cow", "TRANSPARENT_HUGEPAGE" }, { "thp-cow", "CROSS_MEMORY_ATTACH" },
+	{ "thp-cow", "TRANSPARENT_HUGEPAGE" }, { "thp-cow", "ADVISE_SYSCALLS" },
+	{ "lazyfree", "ADVISE_SYSCALLS" },     { "vmsplice", "PROC_SYSCTL" },
 	{ "longterm-pin", "IO_URING" },        { "secretmem", "SECRETMEM" },
 	{ "high-mapcount", "MEMFD_CREATE" },   { "pagecache", "TMPFS" },
 	{ "transient-refs", "CROSS_MEMORY_ATTACH" },
@@ -47,9 +48,11 @@ static const struct {
 static const struct {
 	const char *opt, *cost;
 } evidence_needs[] = {
-	{ "FTRACE", "no trace events: busy PFNs are not known, reasons rest on which population owns a block" },
+	{ "EVENT_TRACING", "no trace events: busy PFNs are not known, reasons rest on which population owns a block" },
 	{ "MEMORY_ISOLATION", "no page_isolation trace event: busy PFNs are not known" },
 	{ "DYNAMIC_DEBUG", "no dump of pages that failed migration (alloc_contig_dump_pages)" },
+	{ "HUGETLB_PAGE", "pageblocks are MAX_ORDER-sized (4 MiB on x86): virtio-mem unplugs in 4 MiB units, so a free 2 MiB "
+			  "block beside a busy one stays" },
 };
 
 int kconfig_check_text(const char *text, const char *path, struct scenario *s, struct kconfig_check *out,

@@ -100,7 +100,9 @@ static void reasons_table(const struct report *r, const struct step_report *st, 
 		fprintf(out, "  released in turn:");
 		for (int i = 0; i < st->nreleased; i++)
 			fprintf(out, " %s", st->released[i]);
-		fprintf(out, "; then the device was at %s\n", format_size(st->size_final, a, sizeof(a)));
+		fprintf(out, "; afterwards%s the device was at %s\n",
+			st->nverdicts && st->verdicts[0].sysfs[0] ? " (and after the sysfs second opinion)" : "",
+			format_size(st->size_final, a, sizeof(a)));
 	}
 	fprintf(out, "  %-11s %-13s %-6s %-8s %-16s %-24s %-34s %s\n", "blocks", "address", "memblk", "zone", "owner",
 		"reason", "confirmation", "verdict");

@@ -69,8 +69,18 @@ const char *verdict_who(const struct report *r, const struct block_verdict *v)
 	return v->owner >= 0 ? r->scn->pops[v->owner].name : "unowned";
 }
 
-/* The blocks that stayed, against [expect]: may-stay, must-stay,
- * after-release, may-stay-after-release. */
+/* "block 5" or "blocks 5-9" */
+static void block_range(uint64_t first, uint64_t last, char *buf, size_t len)
+{
+	if (first == last)
+		snprintf(buf, len, "block %" PRIu64, first);
+	else
+		snprintf(buf, len, "blocks %" PRIu64 "-%" PRIu64, first, last);
+}
+
+/* The blocks that stayed, against [expect]: may-stay, after-release,
+ * may-stay-after-release. One finding per run of adjacent blocks that stayed
+ * for the same owner, reason and known bug. */
 static void judge_blocks(struct report *r, struct step_report *st)
 {
 	const struct scenario *s = r->scn;
@@ -79,23 +89,35 @@ static void judge_blocks(struct report *r, struct step_report *st)
 		const char *who = verdict_who(r, v);
 		v->known_bug = r->known_bugs ? known_bugs_match(r->known_bugs, s, v) : -1;
 		v->expected = s->unplug == UNPLUG_ANY || stay_allowed(s->may_stay, s->n_may_stay, who, (int)v->reason);
-		if (!v->expected && v->known_bug >= 0) {
-			const struct known_bug *b = &r->known_bugs->bugs[v->known_bug];
-			finding(r, "step %s: block %" PRIu64 " stayed: %s, %s: known bug \"%s\", fixed by %s (%s)", st->name,
-				v->block, who, vms_reason_name(v->reason), b->title, b->fixed_by, v->evidence);
-		} else if (!v->expected) {
-			finding(r, "step %s: block %" PRIu64 " stayed: %s, %s, not expected (%s)", st->name, v->block, who,
-				vms_reason_name(v->reason), v->evidence);
-		}
 		v->expected_after_release = true;
-		if (v->stayed_after_release) {
+		if (v->stayed_after_release)
 			v->expected_after_release =
 				s->after_release == UNPLUG_ANY ||
 				stay_allowed(s->may_stay_after_release, s->n_may_stay_after_release, who, (int)v->reason);
-			if (!v->expected_after_release)
-				finding(r, "step %s: block %" PRIu64 " (%s, %s) still stayed after releasing its holders", st->name,
-					v->block, who, vms_reason_name(v->reason));
+	}
+	for (size_t i = 0; i < st->nverdicts;) {
+		const struct block_verdict *v = &st->verdicts[i];
+		size_t j = i + 1;
+		while (j < st->nverdicts && st->verdicts[j].block == st->verdicts[j - 1].block + 1 &&
+		       st->verdicts[j].owner == v->owner && st->verdicts[j].reason == v->reason &&
+		       st->verdicts[j].known_bug == v->known_bug && st->verdicts[j].expected == v->expected &&
+		       st->verdicts[j].expected_after_release == v->expected_after_release)
+			j++;
+		char range[48];
+		block_range(v->block, st->verdicts[j - 1].block, range, sizeof(range));
+		const char *who = verdict_who(r, v);
+		if (!v->expected && v->known_bug >= 0) {
+			const struct known_bug *b = &r->known_bugs->bugs[v->known_bug];
+			finding(r, "step %s: %s stayed: %s, %s: known bug \"%s\", fixed by %s (%s)", st->name, range, who,
+				vms_reason_name(v->reason), b->title, b->fixed_by, v->evidence);
+		} else if (!v->expected) {
+			finding(r, "step %s: %s stayed: %s, %s, not expected (%s)", st->name, range, who,
+				vms_reason_name(v->reason), v->evidence);
+		} else if (!v->expected_after_release) {
+			finding(r, "step %s: %s (%s, %s) still stayed after releasing its holders", st->name, range, who,
+				vms_reason_name(v->reason));
 		}
+		i = j;
 	}
 }
 

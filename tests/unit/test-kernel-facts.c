@@ -46,8 +46,9 @@ static void full_config_keeps_everything(void **state)
 	load();
 	struct kconfig_check kc;
 	struct err e;
-	const char *cfg = ESSENTIALS "CONFIG_TRANSPARENT_HUGEPAGE=y\nCONFIG_CROSS_MEMORY_ATTACH=y\nCONFIG_IO_URING=y\n"
-				     "CONFIG_FTRACE=y\nCONFIG_MEMORY_ISOLATION=y\nCONFIG_DYNAMIC_DEBUG=y\n";
+	const char *cfg = ESSENTIALS "CONFIG_TRANSPARENT_HUGEPAGE=y\nCONFIG_ADVISE_SYSCALLS=y\nCONFIG_IO_URING=y\n"
+				     "CONFIG_EVENT_TRACING=y\nCONFIG_MEMORY_ISOLATION=y\nCONFIG_DYNAMIC_DEBUG=y\n"
+				     "CONFIG_HUGETLB_PAGE=y\n";
 	assert_int_equal(kconfig_check_text(cfg, "c", &scn, &kc, &e), 0);
 	assert_int_equal(scn.npops, 3);
 	assert_int_equal(kc.n_not_shown, 0);
@@ -61,14 +62,15 @@ static void missing_options_drop_populations(void **state)
 	struct err e;
 	const char *cfg = ESSENTIALS "CONFIG_TRANSPARENT_HUGEPAGE=y\n# CONFIG_IO_URING is not set\n";
 	assert_int_equal(kconfig_check_text(cfg, "c", &scn, &kc, &e), 0);
-	/* thp-cow lacks CROSS_MEMORY_ATTACH, longterm-pin IO_URING */
+	/* thp-cow lacks ADVISE_SYSCALLS (madvise), longterm-pin IO_URING */
 	assert_int_equal(scn.npops, 1);
 	assert_string_equal(scn.pops[0].name, "a");
 	assert_int_equal(kc.n_not_shown, 2);
-	assert_string_equal(kc.not_shown[0], "population thp (thp-cow): the kernel lacks CONFIG_CROSS_MEMORY_ATTACH");
+	assert_string_equal(kc.not_shown[0], "population thp (thp-cow): the kernel lacks CONFIG_ADVISE_SYSCALLS");
 	assert_string_equal(kc.not_shown[1], "population pin (longterm-pin): the kernel lacks CONFIG_IO_URING");
-	assert_int_equal(kc.nnotes, 3);
-	assert_non_null(strstr(kc.notes[0], "CONFIG_FTRACE missing"));
+	assert_int_equal(kc.nnotes, 4);
+	assert_non_null(strstr(kc.notes[0], "CONFIG_EVENT_TRACING missing"));
+	assert_non_null(strstr(kc.notes[3], "CONFIG_HUGETLB_PAGE missing: pageblocks are MAX_ORDER-sized"));
 }
 
 static void missing_essentials_are_an_error(void **state)
