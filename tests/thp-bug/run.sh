@@ -47,7 +47,7 @@ for i in $(seq 1 "$runs"); do
 		and all(.steps[0].stayed[] | select(.owner == "thp-mprotect"); .sysfs_offline == "offlined")
 		and .steps[0].reached_final' "$out.json" >/dev/null 2>&1 || ok=1
 	grep -q 'known bug "THP mapcount on isolation" (fixed by 829ae0f81ce0)' "$out.stdout" || ok=1
-	result $ok "bug kernel, run $i: exit $rc, the THP blocks stay and the report names the bug ($(jq -r '[.steps[0].stayed | length, .steps[0].elapsed_ms] | @tsv' "$out.json" 2>/dev/null) blocks/ms)"
+	result $ok "bug kernel, run $i: exit $rc, the THP blocks stay and the report names the bug ($(jq -r '"\(.steps[0].stayed | length) blocks stayed, verdict in \(.timings.total_ms) ms"' "$out.json" 2>/dev/null))"
 	[ $ok = 0 ] || tail -n 20 "$out.stdout" | sed 's/^/      | /'
 
 	out=$work/plain-$i
@@ -55,7 +55,7 @@ for i in $(seq 1 "$runs"); do
 	ok=0
 	[ "$rc" = 0 ] || ok=1
 	jq -e '.steps[0].reached and (.steps[0].stayed | length == 0)' "$out.json" >/dev/null 2>&1 || ok=1
-	result $ok "plain kernel, run $i: exit $rc, every block unplugged ($(jq -r '.steps[0].elapsed_ms' "$out.json" 2>/dev/null) ms)"
+	result $ok "plain kernel, run $i: exit $rc, every block unplugged ($(jq -r '"unplug in \(.steps[0].elapsed_ms) ms, verdict in \(.timings.total_ms) ms"' "$out.json" 2>/dev/null))"
 	[ $ok = 0 ] || tail -n 20 "$out.stdout" | sed 's/^/      | /'
 done
 echo "check-thp-bug: $passed passed, $failed failed"
