@@ -190,6 +190,16 @@ struct json_object *report_to_json(const struct report *r)
 	}
 	json_object_object_add(o, "steps", steps);
 
+	struct json_object *tl = json_object_new_array();
+	for (size_t i = 0; i < r->ntimeline; i++) {
+		struct json_object *sj = json_object_new_object();
+		json_object_object_add(sj, "t_ms", J_INT(r->timeline[i].t_ms));
+		json_object_object_add(sj, "requested", J_INT(r->timeline[i].requested));
+		json_object_object_add(sj, "size", J_INT(r->timeline[i].size));
+		json_object_array_add(tl, sj);
+	}
+	json_object_object_add(o, "timeline", tl);
+
 	struct json_object *tm = json_object_new_object();
 	json_object_object_add(tm, "boot_ms", J_INT(r->boot_ms));
 	json_object_object_add(tm, "plug_ms", J_INT(r->plug_ms));

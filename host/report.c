@@ -14,6 +14,21 @@ void report_init(struct report *r, const struct scenario *s)
 	r->scn = s;
 	r->status = RUN_COMPLETE;
 	r->verdict = VERDICT_ERROR;
+	r->t0_ms = now_ms();
+}
+
+void report_sample(struct report *r, uint64_t requested, uint64_t size)
+{
+	if (r->ntimeline) {
+		const struct size_sample *l = &r->timeline[r->ntimeline - 1];
+		if (l->requested == requested && l->size == size)
+			return;
+	}
+	if (r->ntimeline == REPORT_MAX_SAMPLES)
+		return;  /* bounded: a run has a few dozen changes, not thousands */
+	if (!r->timeline)
+		r->timeline = xcalloc(REPORT_MAX_SAMPLES, sizeof(*r->timeline));
+	r->timeline[r->ntimeline++] = (struct size_sample){ now_ms() - r->t0_ms, requested, size };
 }
 
 void report_free(struct report *r)
@@ -25,6 +40,7 @@ void report_free(struct report *r)
 		guest_state_free(&r->steps[i].final);
 		free(r->steps[i].verdicts);
 	}
+	free(r->timeline);
 }
 
 __attribute__((format(printf, 2, 3))) static void finding(struct report *r, const char *fmt, ...)

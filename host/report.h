@@ -44,6 +44,14 @@ struct step_report {
 };
 
 #define REPORT_MAX_FINDINGS 32
+#define REPORT_MAX_SAMPLES 4096
+
+/* The device's requested and plugged size at one moment (the HTML report
+ * draws them over time). */
+struct size_sample {
+	uint64_t t_ms;             /* since the run started */
+	uint64_t requested, size;
+};
 
 struct report {
 	const struct scenario *scn;
@@ -59,6 +67,9 @@ struct report {
 	struct guest_state populate;
 	struct step_report steps[SCN_MAX_STEPS];
 	int nsteps;
+	uint64_t t0_ms;            /* when the run started (now_ms clock) */
+	struct size_sample *timeline;
+	size_t ntimeline;
 	uint64_t boot_ms, plug_ms, populate_ms, total_ms;
 	uint64_t host_cpu_ms, host_max_rss_kb;
 	uint64_t guest_boot_ms;   /* the guest kernel's uptime at hello */  /* this program's own, QEMU not counted */
@@ -77,6 +88,8 @@ struct report {
 
 void report_init(struct report *r, const struct scenario *s);
 void report_free(struct report *r);
+/* Record the device's sizes now; repeats of the last sample are dropped. */
+void report_sample(struct report *r, uint64_t requested, uint64_t size);
 /* Decide the verdict from what was collected and the scenario's [expect]. */
 void report_evaluate(struct report *r);
 int report_exit_status(const struct report *r);

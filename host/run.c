@@ -138,6 +138,7 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 	for (;;) {
 		if (c->vm.ops->get_size(&c->vm, size, e) < 0)
 			return -1;
+		report_sample(c->r, target, *size);
 		uint64_t now = now_ms();
 		if (*size != last) {
 			last = *size;
