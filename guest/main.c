@@ -18,6 +18,7 @@
 
 #include "../common/protocol.h"
 #include "channel.h"
+#include "kernel-log.h"
 #include "population.h"
 #include "region.h"
 #include "state.h"
@@ -373,6 +374,8 @@ static void handle(const char *line)
 		json_object_object_add(o, "type", json_object_new_string("activity"));
 		json_object_object_add(o, "events", json_object_new_int64(have_region ? evidence_activity(&evidence) : -1));
 		send_or_log(o);
+	} else if (strcmp(name, "kernel-log") == 0) {
+		send_or_log(kernel_log_message());
 	} else if (strcmp(name, "poweroff") == 0) {
 		json_object_put(cmd);
 		for (int i = 0; i < npops; i++)

@@ -74,6 +74,30 @@ struct json_object *proto_cmd_poweroff(void)
 	return command("poweroff");
 }
 
+struct json_object *proto_cmd_kernel_log(void)
+{
+	return command("kernel-log");
+}
+
+int proto_kernel_log(struct json_object *msg, FILE *out, struct err *e)
+{
+	struct json_object *t;
+	if (!json_object_object_get_ex(msg, "text", &t) || !json_object_is_type(t, json_type_string))
+		return err_set(e, "kernel-log: no \"text\" string");
+	const char *s = json_object_get_string(t);
+	int len = json_object_get_string_len(t);
+	/* the guest's text, but only printable bytes and line breaks: it is
+	 * read in terminals and editors */
+	for (int i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		fputc(ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ? ch : '?', out);
+	}
+	struct json_object *tr;
+	if (json_object_object_get_ex(msg, "truncated", &tr) && json_object_get_boolean(tr))
+		fputs("[vmemstress: the guest cut the log here: 1 MiB]\n", out);
+	return ferror(out) ? err_set(e, "kernel.log: write error") : 0;
+}
+
 struct json_object *proto_cmd_activity(void)
 {
 	return command("activity");

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "../common/protocol.h"
 #include "scenario.h"
 #include "util.h"
@@ -109,6 +110,9 @@ struct json_object *proto_cmd_setup(const struct scenario *s, const struct vm_re
 struct json_object *proto_cmd_state(const char *step, bool attribute);
 struct json_object *proto_cmd_release(const char *step, const char *const *pops, int n);
 struct json_object *proto_cmd_activity(void);
+/* The guest's kernel log: written to out, control bytes replaced. */
+struct json_object *proto_cmd_kernel_log(void);
+int proto_kernel_log(struct json_object *msg, FILE *out, struct err *e);
 /* The answer to "activity": a counter of kernel offlining events, -1 when
  * the guest cannot see them. */
 int proto_activity(struct json_object *msg, int64_t *events, struct err *e);

@@ -484,10 +484,29 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	return 0;
 }
 
+/* Keep the guest's kernel log as kernel.log (the console is quiet). Not
+ * having it weakens nothing the verdict rests on: a warning at most. */
+static void save_kernel_log(struct ctx *c)
+{
+	struct err e = { "" };
+	struct json_object *msg = NULL;
+	char path[700];
+	snprintf(path, sizeof(path), "%s/kernel.log", c->o->outdir);
+	FILE *f = NULL;
+	if (guest_send(&c->link, proto_cmd_kernel_log(), &e) < 0 ||
+	    guest_expect(&c->link, "kernel-log", now_ms() + 15000, &msg, &e) < 0 || !(f = fopen(path, "w")) ||
+	    proto_kernel_log(msg, f, &e) < 0)
+		debug("no kernel.log: %s", e.msg[0] ? e.msg : strerror(errno));
+	if (f)
+		fclose(f);
+	json_object_put(msg);
+}
+
 static void phase_shutdown(struct ctx *c)
 {
 	struct err e;
 	if (c->vm.guest_fd >= 0 && c->r->status == RUN_COMPLETE) {
+		save_kernel_log(c);
 		if (guest_send(&c->link, proto_cmd_poweroff(), &e) == 0) {
 			char why[200];
 			uint64_t deadline = now_ms() + SHUTDOWN_TIMEOUT_MS;
