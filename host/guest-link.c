@@ -42,6 +42,15 @@ int guest_send(struct guest_link *g, struct json_object *cmd, struct err *e)
 			}
 			if (w < 0 && errno != EAGAIN && errno != EINTR) {
 				r = err_sys(e, "send to guest");
+				/* the channel closes as the VM ends: name the cause */
+				char why[256];
+				for (int i = 0; i < 40; i++) {
+					if (!g->vm->ops->alive(g->vm, why, sizeof(why))) {
+						err_set(e, "%s while sending to the guest", why);
+						break;
+					}
+					poll(NULL, 0, 50);
+				}
 				break;
 			}
 			if (now_ms() >= deadline || vms_interrupted) {

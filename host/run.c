@@ -23,6 +23,7 @@ void run_options_default(struct run_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->qemu = "qemu-system-x86_64";
+	o->backend = "qemu";
 	o->accel = ACCEL_AUTO;
 	o->kick_ms = 1000;
 	o->settle_kicks = 2;
@@ -209,6 +210,7 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	const char *sockdir = c->sockdir;
 	struct vm_config vc = {
 		.kernel = c->o->kernel, .initrd = c->o->initrd, .cmdline = cmdline, .qemu = c->o->qemu,
+		.connect_uri = c->o->connect_uri,
 		.accel = c->o->accel, .cpus = c->s->cpus, .boot_memory = c->s->boot_memory,
 		.region_size = c->s->region_size, .initial_size = c->s->initial_size,
 		.block_size = c->s->block_size, .sockdir = sockdir, .outdir = c->o->outdir,
@@ -524,12 +526,13 @@ int run_scenario(const struct run_options *o, const struct scenario *s, struct r
 	struct err e = { "" };
 	struct ctx c = { .o = o, .s = s, .r = r };
 	uint64_t t0 = now_ms();
-	snprintf(r->backend, sizeof(r->backend), "%s", vm_qemu_ops.name);
+	const struct vm_ops *ops = o->backend && strcmp(o->backend, "libvirt") == 0 ? &vm_libvirt_ops : &vm_qemu_ops;
+	snprintf(r->backend, sizeof(r->backend), "%s", ops->name);
 	snprintf(r->kernel, sizeof(r->kernel), "%s", o->kernel);
 	snprintf(r->outdir, sizeof(r->outdir), "%s", o->outdir);
 	for (int i = 0; i < s->npops; i++)
 		c.pop_names[i] = s->pops[i].name;
-	c.vm.ops = &vm_qemu_ops;
+	c.vm.ops = ops;
 	c.vm.guest_fd = -1;
 
 	if (make_dirs(o->outdir, &e) < 0) {

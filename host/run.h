@@ -11,6 +11,8 @@
 struct run_options {
 	const char *kernel, *initrd;
 	const char *qemu;
+	const char *backend;        /* "qemu" (default) or "libvirt" */
+	const char *connect_uri;    /* libvirt: NULL for $LIBVIRT_DEFAULT_URI or qemu:///system */
 	const char *outdir;
 	const char *extra_cmdline;
 	enum accel_pref accel;

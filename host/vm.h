@@ -1,6 +1,6 @@
 /* A VM backend: starts the guest, resizes its virtio-mem device, reports
  * the device's size, and stops it. The run does not care which backend
- * (direct QEMU with QMP here; libvirt later) is behind it. */
+ * (direct QEMU with QMP, or a libvirt domain) is behind it. */
 #ifndef HOST_VM_H
 #define HOST_VM_H
 
@@ -13,6 +13,7 @@ struct vm_config {
 	const char *kernel, *initrd;
 	const char *cmdline;       /* full kernel command line */
 	const char *qemu;          /* QEMU binary */
+	const char *connect_uri;   /* libvirt backend: the daemon (NULL: qemu:///system) */
 	enum accel_pref accel;
 	int cpus;
 	uint64_t boot_memory, region_size, initial_size, block_size;
@@ -50,6 +51,11 @@ struct vm {
 };
 
 extern const struct vm_ops vm_qemu_ops;
+extern const struct vm_ops vm_libvirt_ops;
+
+/* Connect to a libvirt URI (NULL: qemu:///system) and check it can run our
+ * domain (libvirt version, a QEMU domain type); info says what it offers. */
+int vm_libvirt_probe(const char *uri, char *info, size_t len, struct err *e);
 
 /* Whether /dev/kvm can be opened read-write. */
 bool kvm_usable(void);
