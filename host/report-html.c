@@ -267,6 +267,8 @@ static bool get_region(struct json_object *report, struct region *g)
 	if (n <= 0 || n > (int64_t)MAX_CELLS)
 		return false;
 	g->nblocks = (size_t)n;
+	if (g->addr > INT64_MAX - g->size)  /* the region's end would not fit: address unknown */
+		g->addr = -1;
 	return true;
 }
 

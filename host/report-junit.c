@@ -19,8 +19,9 @@ struct counts {
 
 static int64_t run_ms(struct json_object *run)
 {
+	/* at most a year, so sums over many runs cannot overflow */
 	int64_t ms = sr_int(run, "elapsed_ms", 0);
-	return ms > 0 ? ms : 0;
+	return ms < 0 ? 0 : ms > 31536000000 ? 31536000000 : ms;
 }
 
 static void count(struct json_object *run, struct counts *c)

@@ -240,14 +240,15 @@ bool sr_stay_run(struct json_object *step, size_t i, int64_t block_size, struct 
 	size_t j = i + 1;
 	for (; j < n; j++) {
 		struct json_object *w = sr_at(step, "stayed", j, json_type_object);
-		if (!w || r->block_last < 0 || sr_int(w, "block", -1) != r->block_last + 1 || !alike(v, w))
+		if (!w || r->block_last < 0 || r->block_last == INT64_MAX || sr_int(w, "block", -1) != r->block_last + 1 ||
+		    !alike(v, w))
 			break;
 		r->block_last++;
 		r->mblock_last = sr_int(w, "memory_block", -1);
 		last = w;
 	}
 	int64_t last_addr = sr_int(last, "addr", -1);
-	r->addr_end = last_addr >= 0 && block_size > 0 ? last_addr + block_size : -1;
+	r->addr_end = last_addr >= 0 && block_size > 0 && last_addr <= INT64_MAX - block_size ? last_addr + block_size : -1;
 	r->next = j;
 	return true;
 }
