@@ -148,7 +148,8 @@ static void put_css(FILE *f)
 	      ".findings li{margin:2px 0}\n"
 	      ".sig{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}\n"
 	      ".tag{font-size:11px;border-radius:3px;padding:0 5px;margin-right:4px;color:#fff}\n"
-	      ".tag.new{background:#c62828}.tag.known{background:#8d6e63}.tag.fixed{background:#2e7d32}.tag.newrun{background:#1565c0}\n"
+	      ".tag.new{background:#c62828}.tag.known{background:#8d6e63}.tag.fixed{background:#2e7d32}.tag.newrun{background:#1565c0}"
+	      ".tag.same{background:#9aa3b2}\n"
 	      ".step{margin:10px 0 14px}\n"
 	      ".grid{display:grid;gap:1px;align-items:center;justify-content:start;margin:6px 0}\n"
 	      ".grid .rl{font:10px ui-monospace,monospace;color:var(--muted);padding-right:6px;text-align:right;white-space:nowrap}\n"
@@ -644,9 +645,11 @@ static void put_run(FILE *f, struct json_object *run, size_t index)
 	const char *change = sr_str(run, "change", NULL);
 	if (change) {
 		fputs("<span class=\"tag ", f);
-		fputs(strcmp(change, "new-failure") == 0 ? "new" : strcmp(change, "fixed") == 0 ? "fixed"
-				  : strcmp(change, "known-failure") == 0			 ? "known"
-												 : "newrun",
+		fputs(strcmp(change, "new-failure") == 0     ? "new"
+		      : strcmp(change, "fixed") == 0         ? "fixed"
+		      : strcmp(change, "known-failure") == 0 ? "known"
+		      : strcmp(change, "new-run") == 0       ? "newrun"
+							     : "same",
 		      f);
 		fputs("\">", f);
 		put(f, change);
@@ -860,10 +863,13 @@ int suite_write_html(struct json_object *suite, FILE *out, struct err *e)
 	fprintf(out, ", %.1f s, %" PRId64 " jobs at once, on ", ms > 0 ? (double)ms / 1000 : 0.0, sr_int(info, "jobs", 0));
 	put(out, sr_str(info, "host", "?"));
 	fprintf(out, "; exit status %" PRId64 "</div>\n<div class=\"pills\">", sr_int(suite, "exit_status", -1));
-	static const char *const keys[] = { "runs", "pass", "fail", "error", "skip", "new_failures", "fixed", "known_failures" };
+	static const char *const keys[][2] = { { "runs", "runs" },	    { "pass", "pass" },
+					       { "fail", "fail" },	    { "error", "error" },
+					       { "skip", "skip" },	    { "new_failures", "new failures" },
+					       { "fixed", "fixed" },	    { "known_failures", "known failures" } };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		fprintf(out, "<span class=\"pill\" data-count=\"%s\"><b>%" PRId64 "</b>%s</span>", keys[i],
-			sr_int(sum, keys[i], 0), keys[i]);
+		fprintf(out, "<span class=\"pill\" data-count=\"%s\"><b>%" PRId64 "</b>%s</span>", keys[i][0],
+			sr_int(sum, keys[i][0], 0), keys[i][1]);
 	}
 	fputs("</div>\n</div></header>\n<main>\n", out);
 	changes(out, suite);

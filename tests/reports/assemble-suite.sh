@@ -45,10 +45,17 @@ runs_json() {
 	done
 }
 
-if [ -n "$base" ]; then basejson=$(cat "$base"); else basejson=null; fi
-runs_json | jq -s --argjson base "$basejson" --arg basepath "$base" --arg host "$(hostname)" \
+# the baseline as a file (a whole suite is too long for an argument)
+basefile=$base
+if [ -z "$base" ]; then
+	basefile=$(mktemp /tmp/vms-nobase.XXXXXX)
+	echo null >"$basefile"
+	trap 'rm -f "$basefile"' EXIT
+fi
+runs_json | jq -s --slurpfile b "$basefile" --arg basepath "$base" --arg host "$(hostname)" \
 	--arg started "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
-def worst: if any(.[]; . == "error") then "error" elif any(.[]; . == "fail") then "fail"
+$b[0] as $base |
+def worst: if any(.[]; . == "fail") then "fail" elif any(.[]; . == "error") then "error"
 	elif length > 0 and all(.[]; . == "skip") then "skip" else "pass" end;
 def status($v): {"pass": 0, "fail": 1, "error": 2, "skip": 4}[$v];
 (if $base == null then {} else ($base.runs | map({key: .id, value: .}) | from_entries) end) as $old |
@@ -73,6 +80,7 @@ def status($v): {"pass": 0, "fail": 1, "error": 2, "skip": 4}[$v];
 	   fail: ($runs | map(select(.verdict == "fail")) | length),
 	   error: ($runs | map(select(.verdict == "error")) | length),
 	   skip: ($runs | map(select(.verdict == "skip")) | length),
+	   regressions: ($runs | map(select(.verdict == "fail" and ($base == null or (.new_failures | length) > 0 or .change == "new-run"))) | length),
 	   new_failures: ($runs | map(.new_failures | length) | add // 0),
 	   fixed: ($runs | map(.fixed_failures | length) | add // 0),
 	   known_failures: ($runs | map(.known_failures | length) | add // 0)},

@@ -13,8 +13,8 @@
 # the run has a report, has the run's verdict and scenario; without a
 # baseline no run has a change or baseline lists; with one, new and known
 # failures are among the run's failures; without a baseline the suite's
-# verdict is the worst of its runs (error, fail, pass; skip when all
-# skipped) and its exit status that verdict's.
+# verdict is the worst of its runs (fail, error, pass; skip when all
+# skipped; README.md "Exit status") and its exit status that verdict's.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -53,8 +53,10 @@ done
 # the numbers, with jq: one line per problem
 jq -r '
 def count(v): [.runs[] | select(.verdict == v)] | length;
+# README.md, "Exit status": a failure first, then a run that could not
+# finish, then all skipped
 def worst: [.runs[].verdict] as $v |
-	if ($v | index("error")) then "error" elif ($v | index("fail")) then "fail"
+	if ($v | index("fail")) then "fail" elif ($v | index("error")) then "error"
 	elif ($v | length) > 0 and all($v[]; . == "skip") then "skip" else "pass" end;
 {"pass": 0, "fail": 1, "error": 2, "skip": 4} as $status |
 (.runs | length) as $n |
@@ -72,7 +74,9 @@ def worst: [.runs[].verdict] as $v |
 (if .baseline == null then
 	(.runs[] | select(.change != null or (.new_failures + .fixed_failures + .known_failures | length) > 0) |
 		"run \(.id): a baseline change without a baseline"),
-	(worst as $w | if .verdict != $w then "suite verdict \(.verdict), its runs make it \($w)" else empty end)
+	(worst as $w | if .verdict != $w and (.suite.interrupted != true) then "suite verdict \(.verdict), its runs make it \($w)" else empty end),
+	(if .summary.regressions != null and .summary.regressions != .summary.fail then
+		"summary.regressions is \(.summary.regressions) without a baseline, \(.summary.fail) runs failed" else empty end)
  else
 	(.runs[] | . as $r | (.new_failures + .known_failures)[] | select(. as $f | $r.failures | index($f) | not) |
 		"run \($r.id): \(.) is listed against the baseline but not among its failures"),
