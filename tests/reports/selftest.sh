@@ -2,8 +2,8 @@
 # The check scripts must be able to fail: run each on a copy of a good
 # suite output (must pass), then on copies broken in one way each (must
 # fail). OUT must hold a failed run with blocks that stayed unexpectedly
-# (tests/scenarios/vmsplice-unexpected.ini), e.g. tests/reports/
-# make-fixture.sh's.
+# for gup-reference (tests/scenarios/vmsplice-unexpected.ini) and a skipped
+# run, as tests/reports/make-fixture.sh's does.
 #
 #   tests/reports/selftest.sh OUT
 set -eu
@@ -89,7 +89,8 @@ sub("report.html", r"class=\"c u-gup-reference", "class=\"c e-gup-reference")'
 case_ "html: a cell missing" check-html.sh '
 sub("report.html", r"<span class=\"c o-went\"[^>]*></span>", "")'
 case_ "html: an outcome misnamed" check-html.sh '
-sub("report.html", r"(<span class=\"c o-went\"[^>]*)data-outcome=\"went\"", r"\1data-outcome=\"kept\"")'
+q = chr(34)
+sub("report.html", r"(<span class=\"c o-went\"[^>]*)data-outcome=\"went\"", r"\1data-outcome=" + q + "kept" + q)'
 case_ "html: unexpected stays painted green" check-html.sh '
 sub("report.html", r"\.u-gup-reference\{background-color:#[0-9a-f]+\}", ".u-gup-reference{background-color:#22aa22}")'
 
