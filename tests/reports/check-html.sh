@@ -17,7 +17,6 @@
 # (KERNEL/SCENARIO), must show at least one unexpected stay. Writes
 # OUT/report.png (the whole page) for humans. Exit status 0 when all hold.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: check-html.sh OUT [EXPECT]}
 expect=${2:-}
 out=$(cd "$out" && pwd)

@@ -17,12 +17,12 @@ stale=1
 if [ -x "$bin" ]; then
 	stale=0
 	for s in $srcs "$top/host/suite-report.h" "$top/common/reasons.h"; do
-		[ "$s" -nt "$bin" ] && stale=1
+		[ -n "$(find "$s" -newer "$bin")" ] && stale=1
 	done
 fi
 if [ $stale = 1 ]; then
 	mkdir -p "$(dirname "$bin")"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2046,SC2086
 	${CC:-gcc} -O2 -g -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation -Werror \
 		-std=gnu11 $(pkg-config --cflags json-c) -I"$top/host" -o "$bin" $srcs $(pkg-config --libs json-c) -lm
 fi
