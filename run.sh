@@ -40,6 +40,9 @@ What it does: installs missing Debian packages (scripts/debian-packages.txt),
 runs make, fetches Debian's cloud kernel into build/kernels (cached by
 package version), builds the initramfs (cached), boots the VM and prints the
 report. Logs and report.json go to vmemstress-out/SCENARIO-TIME (or --outdir).
+With --backend libvirt and no --connect, when no libvirt daemon answers at
+qemu:///system, it starts a private libvirtd in build/libvirtd for the run
+and stops it at the end (as root).
 
 The host program's options:
 USAGE
@@ -51,6 +54,54 @@ USAGE
 		exit 0 ;;
 	esac
 done
+
+# The libvirt backend without --connect: when the default daemon
+# ($LIBVIRT_DEFAULT_URI, else qemu:///system) does not answer, run this
+# script again against a private libvirtd in build/libvirtd
+# (scripts/libvirtd-private.sh; root only), found by the host program
+# through LIBVIRT_DEFAULT_URI, and stop that daemon at the end.
+lv_backend="" lv_connect="" prev=""
+for a in "$@"; do
+	[ "$prev" = --backend ] && [ "$a" = libvirt ] && lv_backend=1
+	case "$a" in
+	--backend=libvirt) lv_backend=1 ;;
+	--connect|--connect=*) lv_connect=1 ;;
+	esac
+	prev=$a
+done
+if [ -n "$lv_backend" ] && [ -z "$lv_connect" ] && [ -z "${VMS_LIBVIRT_PRIVATE:-}" ]; then
+	case " $* " in
+	*" --no-deps "*) ;;
+	*) "$top/scripts/deps.sh" || exit 3 ;;
+	esac
+	make -s -C "$top" host >&2 || { echo "vmemstress: error: the build failed" >&2; exit 2; }
+	if ! probe=$("$build/vmemstress" --probe-libvirt 2>&1); then
+		echo "$probe" >&2
+		if [ "$(id -u)" != 0 ]; then
+			echo "vmemstress: as root, ./run.sh starts a private libvirtd for the run; or start one" \
+				"(scripts/libvirtd-private.sh start DIR, as root) and pass --connect with the URI it prints" >&2
+			exit 2
+		fi
+		lvdir="$build/libvirtd" started=""
+		"$top/scripts/libvirtd-private.sh" status "$lvdir" || started=1
+		uri=$("$top/scripts/libvirtd-private.sh" start "$lvdir") || exit 2
+		if [ -n "$started" ]; then
+			echo "vmemstress: using a private libvirtd for this run ($uri), stopped at the end" >&2
+		else
+			echo "vmemstress: using the private libvirtd already running in $lvdir ($uri)" >&2
+		fi
+		LIBVIRT_DEFAULT_URI=$uri VMS_LIBVIRT_PRIVATE=1 "$top/run.sh" "$@" &
+		child=$!
+		trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
+		status=0
+		while :; do
+			wait "$child" && status=0 || status=$?
+			kill -0 "$child" 2>/dev/null || break
+		done
+		[ -z "$started" ] || "$top/scripts/libvirtd-private.sh" stop "$lvdir" || true
+		exit "$status"
+	fi
+fi
 
 # Split off our own options (they come first); remember whether a scenario
 # file was given (a last argument that is an existing file ending in .ini).

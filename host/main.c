@@ -37,6 +37,14 @@ static void usage(FILE *out)
 		"  -a, --accel MODE        auto (default: KVM when /dev/kvm works, else TCG),\n"
 		"                          kvm (fail without KVM) or tcg\n"
 		"      --qemu PATH         QEMU binary (default: qemu-system-x86_64)\n"
+		"      --backend NAME      qemu (default: QEMU started directly) or libvirt\n"
+		"                          (a transient libvirt domain; README.md, \"libvirt\n"
+		"                          backend\")\n"
+		"      --connect URI       the libvirt daemon (default: $LIBVIRT_DEFAULT_URI,\n"
+		"                          else qemu:///system), local or remote\n"
+		"                          (qemu+ssh://HOST/system)\n"
+		"      --probe-libvirt     connect to it, say what it offers and exit\n"
+		"                          (0 usable, 2 not)\n"
 		"      --boot-timeout DUR  how long the guest may take to come up (default:\n"
 		"                          the scenario's boot-timeout, 180s)\n"
 		"      --cmdline TEXT      append TEXT to the guest kernel command line\n"
@@ -73,12 +81,15 @@ int main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'c' },         { "kernel-config", required_argument, NULL, 'K' },
 		{ "known-bugs", required_argument, NULL, 'U' },         { "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },       { 0, 0, 0, 0 },
+		{ "version", no_argument, NULL, 'V' },       { "backend", required_argument, NULL, 'G' },
+		{ "connect", required_argument, NULL, 'N' }, { "probe-libvirt", no_argument, NULL, 'P' },
+		{ 0, 0, 0, 0 },
 	};
 	struct run_options o;
 	run_options_default(&o);
 	const char *json_path = NULL, *config_path = NULL, *bugs_path = NULL;
 	bool check_only = false;
+	bool probe_libvirt = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "k:i:o:j:a:qvhV", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -99,6 +110,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'Q': o.qemu = optarg; break;
+		case 'G':
+			if (strcmp(optarg, "qemu") != 0 && strcmp(optarg, "libvirt") != 0) {
+				fprintf(stderr, "vmemstress: --backend %s: expected qemu or libvirt\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.backend = optarg;
+			break;
+		case 'N': o.connect_uri = optarg; break;
+		case 'P': probe_libvirt = true; break;
 		case 'B':
 			if (parse_duration_ms(optarg, &o.boot_timeout_ms) < 0 || !o.boot_timeout_ms) {
 				fprintf(stderr, "vmemstress: --boot-timeout %s: not a duration (e.g. 90s, 2m)\n", optarg);
@@ -115,6 +135,21 @@ int main(int argc, char **argv)
 		case 'V': printf("vmemstress %s\n", VMS_VERSION); return EXIT_PASS;
 		default: usage(stderr); return EXIT_USAGE;
 		}
+	}
+	if (probe_libvirt) {
+		/* ./run.sh asks this before starting a private libvirtd */
+		char info[600];
+		struct err pe = { "" };
+		if (vm_libvirt_probe(o.connect_uri, info, sizeof(info), &pe) < 0) {
+			fprintf(stderr, "vmemstress: %s\n", pe.msg);
+			return EXIT_INFRA;
+		}
+		printf("%s\n", info);
+		return EXIT_PASS;
+	}
+	if (o.connect_uri && strcmp(o.backend, "libvirt") != 0) {
+		fprintf(stderr, "vmemstress: --connect goes with --backend libvirt\n");
+		return EXIT_USAGE;
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "vmemstress: expected one scenario file (try --help)\n");

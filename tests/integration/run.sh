@@ -353,5 +353,8 @@ check "every population verified after release" jqt "$r" 'all(.steps[1].final_st
 check "no QEMU left" no_qemu_left "$out"
 end
 
+# The libvirt backend against a real libvirtd (tests/integration/libvirt.sh).
+. "$top/tests/integration/libvirt.sh"
+
 echo "integration: $passed passed, $failed failed"
 [ "$failed" = 0 ]
