@@ -18,9 +18,14 @@ for a in "$@"; do
 	-h|--help)
 		cat <<'USAGE'
 Usage: ./run.sh [--no-deps] [KERNEL SOURCE] [vmemstress options] [SCENARIO.ini]
+       ./run.sh [--no-deps] [KERNEL SOURCE] --suite FILE|DIR [-j N] [--baseline OLD.json] [options]
 
   --no-deps                 do not check or install Debian packages
   SCENARIO                  a scenario file (default: scenarios/default.ini)
+  --suite FILE|DIR          a suite file (e.g. scenarios/nightly.suite: its
+                            scenarios against its [kernel] sections) or a
+                            directory of scenarios; a kernel source option
+                            replaces the suite's kernels
 
 Kernel source (one of; default: Debian's cloud kernel package):
   --debian-kernel PACKAGE   a Debian kernel package or meta-package (default
@@ -105,7 +110,7 @@ fi
 
 # Split off our own options (they come first); remember whether a scenario
 # file was given (a last argument that is an existing file ending in .ini).
-kpkg="" kdeb="" kimage="" kmods="" ksrc="" kpatches=""
+kpkg="" kdeb="" kimage="" kmods="" ksrc="" kpatches="" suite=""
 need() { [ "$2" -ge 2 ] || { echo "vmemstress: $1 needs a value (see ./run.sh --help)" >&2; exit 3; }; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -116,6 +121,8 @@ while [ $# -gt 0 ]; do
 	--modules) need "$1" $#; kmods=$2; shift 2 ;;
 	--kernel-src) need "$1" $#; ksrc=$2; shift 2 ;;
 	--patches) need "$1" $#; kpatches=$2; shift 2 ;;
+	--suite) need "$1" $#; suite=$2; shift 2 ;;
+	--suite=*) suite=${1#--suite=}; shift ;;
 	*) break ;;
 	esac
 done
@@ -142,22 +149,72 @@ fi
 echo "vmemstress: building" >&2
 make -s -C "$top" all >&2 || { echo "vmemstress: error: the build failed" >&2; exit 2; }
 
-# The kernel: a cached directory with vmlinuz, config (when known),
-# release and modules/, whatever its source.
+# prepare_kernel OPTION VALUE [--modules|--patches VALUE]: a cached
+# directory with vmlinuz, config (when known), release and modules/,
+# whatever the kernel's source; sets $kdir and $initrd.
+prepare_kernel() {
+	case "$1" in
+	--kernel)
+		kdir=$("$top/images/user-kernel.sh" "$build" "$2" ${4:-}) || exit 3 ;;
+	--kernel-deb)
+		kdir=$("$top/images/debian-kernel.sh" "$build" --deb "$2") || exit 3 ;;
+	--kernel-src)
+		if [ "$2" = debian ]; then
+			kdir=$(nice -n 10 "$top/images/source-kernel.sh" "$build" ${4:+--patches "$4"}) || exit 2
+		else
+			kdir=$(nice -n 10 "$top/images/source-kernel.sh" "$build" --src "$2" ${4:+--patches "$4"}) || exit 2
+		fi ;;
+	--debian-kernel)
+		kdir=$("$top/images/debian-kernel.sh" "$build" ${2:+"$2"}) || exit 2 ;;
+	*)
+		echo "vmemstress: unknown kernel source $1" >&2; exit 3 ;;
+	esac
+	initrd=$("$top/images/build.sh" "$build" "$build/vmemstress-guest" "$kdir") || exit 2
+}
+
+# The command line's kernel (prepare_kernel's arguments) and its name in a
+# suite.
 if [ -n "$kimage" ]; then
-	kdir=$("$top/images/user-kernel.sh" "$build" "$kimage" $kmods) || exit 3
+	set_k() { prepare_kernel --kernel "$kimage" ${kmods:+--modules "$kmods"}; }
+	kname="user-$(basename "$kimage")"
 elif [ -n "$kdeb" ]; then
-	kdir=$("$top/images/debian-kernel.sh" "$build" --deb "$kdeb") || exit 3
+	set_k() { prepare_kernel --kernel-deb "$kdeb"; }
+	kname=$(basename "$kdeb" .deb)
 elif [ -n "$ksrc" ]; then
-	if [ "$ksrc" = debian ]; then
-		kdir=$(nice -n 10 "$top/images/source-kernel.sh" "$build" ${kpatches:+--patches "$kpatches"}) || exit 2
-	else
-		kdir=$(nice -n 10 "$top/images/source-kernel.sh" "$build" --src "$ksrc" ${kpatches:+--patches "$kpatches"}) || exit 2
-	fi
+	set_k() { prepare_kernel --kernel-src "$ksrc" ${kpatches:+--patches "$kpatches"}; }
+	kname="src${kpatches:+-$kpatches}"
 else
-	kdir=$("$top/images/debian-kernel.sh" "$build" $kpkg) || exit 2
+	set_k() { prepare_kernel --debian-kernel "$kpkg"; }
+	kname=${kpkg:-linux-image-cloud-amd64}
+	kname=${kname#linux-image-}
 fi
-initrd=$("$top/images/build.sh" "$build" "$build/vmemstress-guest" "$kdir") || exit 2
+
+if [ -n "$suite" ]; then
+	# Every kernel of the suite (or the command line's one), prepared in
+	# turn; the host program runs the matrix.
+	list=$("$build/vmemstress" --list-kernels --suite "$suite") || exit 3
+	[ "$nsrc" -gt 0 ] && list=""
+	set -- --suite "$suite" "$@"
+	if [ -z "$list" ]; then
+		set_k
+		set -- --suite-kernel "$kname:$kdir:$initrd" "$@"
+	else
+		tab=$(printf '\t')
+		n=$(printf '%s\n' "$list" | wc -l)
+		i=0
+		while IFS=$tab read -r name opt val xopt xval; do
+			i=$((i + 1))
+			echo "vmemstress: kernel $i of $n: $name ($opt $val${xopt:+ $xopt $xval})" >&2
+			prepare_kernel "$opt" "$val" ${xopt:+"$xopt"} ${xval:+"$xval"} </dev/null
+			set -- --suite-kernel "$name:$kdir:$initrd" "$@"
+		done <<EOF
+$list
+EOF
+	fi
+	exec "$build/vmemstress" --known-bugs "$top/known-bugs.ini" "$@"
+fi
+
+set_k
 kernel="$kdir/vmlinuz"
 config_opt=""
 [ -f "$kdir/config" ] && config_opt="--kernel-config=$kdir/config"

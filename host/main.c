@@ -12,6 +12,7 @@
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
+#include "suite.h"
 #include "units.h"
 
 #ifndef VMS_VERSION
@@ -22,6 +23,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: vmemstress [OPTIONS] --kernel FILE --initrd FILE SCENARIO.ini\n"
+		"       vmemstress [OPTIONS] --suite FILE|DIR --suite-kernel NAME:KDIR:INITRD...\n"
 		"\n"
 		"Boot a VM with a virtio-mem device, build the scenario's populations of\n"
 		"pages in its memory, unplug memory step by step, and report which device\n"
@@ -33,7 +35,7 @@ static void usage(FILE *out)
 		"  -i, --initrd FILE       initramfs with the guest program as /init\n"
 		"  -o, --outdir DIR        where console.log, qemu.log, qmp.log, guest.log and\n"
 		"                          report.json go (default: vmemstress-out/SCENARIO-TIME)\n"
-		"  -j, --json FILE         also write the JSON report to FILE\n"
+		"      --json FILE         also write the JSON report to FILE\n"
 		"  -a, --accel MODE        auto (default: KVM when /dev/kvm works, else TCG),\n"
 		"                          kvm (fail without KVM) or tcg\n"
 		"      --qemu PATH         QEMU binary (default: qemu-system-x86_64)\n"
@@ -54,6 +56,22 @@ static void usage(FILE *out)
 		"      --known-bugs FILE   known kernel bugs to name when their evidence\n"
 		"                          matches (./run.sh passes known-bugs.ini)\n"
 		"      --check             check the scenario file and exit\n"
+		"\n"
+		"Suites (./run.sh --suite prepares the kernels and passes them):\n"
+		"      --suite FILE|DIR    run every scenario of a suite file (README.md,\n"
+		"                          \"Suites\") or a directory of *.ini against every\n"
+		"                          kernel; writes suite.json, junit.xml, results.ktap,\n"
+		"                          report.html, report.txt and runs/KERNEL/SCENARIO/\n"
+		"      --suite-kernel NAME:KDIR:INITRD  a kernel to run on (repeatable): KDIR\n"
+		"                          holds vmlinuz (and config), INITRD its initramfs\n"
+		"  -j, --jobs N            up to N VMs at once (default: the suite's jobs, 1);\n"
+		"                          never more than the host's cores, and a VM waits\n"
+		"                          until the host's free memory holds it\n"
+		"      --baseline FILE     an earlier suite.json: failures it already had are\n"
+		"                          \"known\", only new ones fail the suite\n"
+		"      --run-timeout DUR   stop a run that takes longer (default: the suite's\n"
+		"                          run-timeout, 30m)\n"
+		"      --list-kernels      print the suite file's [kernel] sections and exit\n"
 		"  -q, --quiet             no progress lines on stderr\n"
 		"  -v, --verbose           debug lines on stderr\n"
 		"  -h, --help              this text\n"
@@ -65,9 +83,10 @@ static void usage(FILE *out)
 #undef LIST
 	fprintf(out,
 		"\n"
-		"Exit status: 0 pass, 1 an expectation failed, 2 the run could not finish\n"
-		"(VM, QEMU, guest error, interrupted), 3 bad usage, scenario or kernel,\n"
-		"4 skipped: the kernel can show nothing the scenario asks for.\n"
+		"Exit status: 0 pass, 1 an expectation failed (in a suite: a failure not in\n"
+		"the baseline), 2 a run could not finish (VM, QEMU, guest error,\n"
+		"interrupted), 3 bad usage, scenario, suite or kernel, 4 skipped: the kernel\n"
+		"can show nothing the scenario asks for (in a suite: every run skipped).\n"
 		"README.md documents the scenario format and the report.\n");
 }
 
@@ -75,7 +94,10 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },  { "initrd", required_argument, NULL, 'i' },
-		{ "outdir", required_argument, NULL, 'o' },  { "json", required_argument, NULL, 'j' },
+		{ "outdir", required_argument, NULL, 'o' },  { "json", required_argument, NULL, 'J' },
+		{ "suite", required_argument, NULL, 'S' },   { "suite-kernel", required_argument, NULL, 'W' },
+		{ "jobs", required_argument, NULL, 'j' },    { "baseline", required_argument, NULL, 'b' },
+		{ "run-timeout", required_argument, NULL, 'T' }, { "list-kernels", no_argument, NULL, 'L' },
 		{ "accel", required_argument, NULL, 'a' },   { "qemu", required_argument, NULL, 'Q' },
 		{ "boot-timeout", required_argument, NULL, 'B' }, { "cmdline", required_argument, NULL, 'C' },
 		{ "check", no_argument, NULL, 'c' },         { "kernel-config", required_argument, NULL, 'K' },
@@ -88,15 +110,64 @@ int main(int argc, char **argv)
 	struct run_options o;
 	run_options_default(&o);
 	const char *json_path = NULL, *config_path = NULL, *bugs_path = NULL;
-	bool check_only = false;
+	bool check_only = false, list_kernels = false;
 	bool probe_libvirt = false;
+	static struct suite_options so;
 	int opt;
+	/* options a suite passes on to each of its runs, as "--name=value" */
+#define FORWARD(name)                                                                         \
+	do {                                                                                  \
+		static char fwd[ARRAY_SIZE(so.forward)][600];                                 \
+		if (so.nforward < (int)ARRAY_SIZE(so.forward)) {                              \
+			snprintf(fwd[so.nforward], sizeof(fwd[0]), "--%s=%s", name, optarg);  \
+			so.forward[so.nforward] = fwd[so.nforward];                           \
+			so.nforward++;                                                        \
+		}                                                                             \
+	} while (0)
 	while ((opt = getopt_long(argc, argv, "k:i:o:j:a:qvhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': o.kernel = optarg; break;
 		case 'i': o.initrd = optarg; break;
 		case 'o': o.outdir = optarg; break;
-		case 'j': json_path = optarg; break;
+		case 'J': json_path = optarg; break;
+		case 'S': so.path = optarg; break;
+		case 'b': so.baseline = optarg; break;
+		case 'L': list_kernels = true; break;
+		case 'j': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 64) {
+				fprintf(stderr, "vmemstress: --jobs %s: a number from 1 to 64\n", optarg);
+				return EXIT_USAGE;
+			}
+			so.jobs = (int)n;
+			break;
+		}
+		case 'T':
+			if (parse_duration_ms(optarg, &so.run_timeout_ms) < 0 || !so.run_timeout_ms) {
+				fprintf(stderr, "vmemstress: --run-timeout %s: not a duration (e.g. 20m)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'W': {
+			struct suite_ready_kernel *k = &so.kernels[so.nkernels];
+			char *c1 = strchr(optarg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+			if (so.nkernels == SUITE_MAX_KERNELS || !c1 || !c2 || c1 == optarg) {
+				fprintf(stderr, "vmemstress: --suite-kernel %s: expected NAME:KDIR:INITRD (at most %d)\n",
+					optarg, SUITE_MAX_KERNELS);
+				return EXIT_USAGE;
+			}
+			snprintf(k->name, sizeof(k->name), "%.*s", (int)(c1 - optarg), optarg);
+			snprintf(k->kdir, sizeof(k->kdir), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+			snprintf(k->initrd, sizeof(k->initrd), "%s", c2 + 1);
+			if (!suite_name_ok(k->name)) {
+				fprintf(stderr, "vmemstress: --suite-kernel %s: the name is letters, digits, '-', '_', '.'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			so.nkernels++;
+			break;
+		}
 		case 'a':
 			if (strcmp(optarg, "auto") == 0)
 				o.accel = ACCEL_AUTO;
@@ -108,24 +179,27 @@ int main(int argc, char **argv)
 				fprintf(stderr, "vmemstress: --accel %s: expected auto, kvm or tcg\n", optarg);
 				return EXIT_USAGE;
 			}
+			FORWARD("accel");
 			break;
-		case 'Q': o.qemu = optarg; break;
+		case 'Q': o.qemu = optarg; FORWARD("qemu"); break;
 		case 'G':
 			if (strcmp(optarg, "qemu") != 0 && strcmp(optarg, "libvirt") != 0) {
 				fprintf(stderr, "vmemstress: --backend %s: expected qemu or libvirt\n", optarg);
 				return EXIT_USAGE;
 			}
 			o.backend = optarg;
+			FORWARD("backend");
 			break;
-		case 'N': o.connect_uri = optarg; break;
+		case 'N': o.connect_uri = optarg; FORWARD("connect"); break;
 		case 'P': probe_libvirt = true; break;
 		case 'B':
 			if (parse_duration_ms(optarg, &o.boot_timeout_ms) < 0 || !o.boot_timeout_ms) {
 				fprintf(stderr, "vmemstress: --boot-timeout %s: not a duration (e.g. 90s, 2m)\n", optarg);
 				return EXIT_USAGE;
 			}
+			FORWARD("boot-timeout");
 			break;
-		case 'C': o.extra_cmdline = optarg; break;
+		case 'C': o.extra_cmdline = optarg; FORWARD("cmdline"); break;
 		case 'K': config_path = optarg; break;
 		case 'U': bugs_path = optarg; break;
 		case 'c': check_only = true; break;
@@ -149,6 +223,33 @@ int main(int argc, char **argv)
 	}
 	if (o.connect_uri && strcmp(o.backend, "libvirt") != 0) {
 		fprintf(stderr, "vmemstress: --connect goes with --backend libvirt\n");
+		return EXIT_USAGE;
+	}
+	if (list_kernels || so.path) {
+		const char *suite_path = so.path;
+		if (!suite_path && optind == argc - 1)
+			suite_path = argv[optind];
+		if (!suite_path || optind != argc - (so.path ? 0 : 1)) {
+			fprintf(stderr, "vmemstress: --suite takes the suite; no scenario file after it (try --help)\n");
+			return EXIT_USAGE;
+		}
+		if (list_kernels)
+			return suite_list_kernels(suite_path);
+		if (o.kernel || o.initrd || json_path || check_only) {
+			fprintf(stderr, "vmemstress: with --suite, kernels come from --suite-kernel; --kernel, --initrd, "
+				"--json and --check are for single runs\n");
+			return EXIT_USAGE;
+		}
+		so.outdir = o.outdir;
+		so.known_bugs = bugs_path;
+		if (config_path) {
+			fprintf(stderr, "vmemstress: with --suite, each kernel's config is KDIR/config\n");
+			return EXIT_USAGE;
+		}
+		return suite_main(&so);
+	}
+	if (so.nkernels || so.baseline || so.jobs || so.run_timeout_ms) {
+		fprintf(stderr, "vmemstress: --suite-kernel, --jobs, --baseline and --run-timeout go with --suite\n");
 		return EXIT_USAGE;
 	}
 	if (optind != argc - 1) {

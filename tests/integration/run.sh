@@ -356,5 +356,8 @@ end
 # The libvirt backend against a real libvirtd (tests/integration/libvirt.sh).
 . "$top/tests/integration/libvirt.sh"
 
+# Suites: the matrix runner, its formats, baselines (tests/integration/suite.sh).
+. "$top/tests/integration/suite.sh"
+
 echo "integration: $passed passed, $failed failed"
 [ "$failed" = 0 ]
