@@ -81,6 +81,17 @@ check "all formats written" test -s "$out/junit.xml" -a -s "$out/results.ktap" -
 check "no QEMU left" no_qemu_left_under "$out"
 end
 
+begin "suite: ./run.sh prepares a suite file's kernels and runs it"
+out=$work/suite-run-sh
+timeout 600 ./run.sh --no-deps --suite tests/suites/run-sh.suite -o "$out" >"$out.stdout" 2>"$out.stderr"
+rc=$?
+s=$out/suite.json
+check "exit status 0 (got $rc)" test "$rc" = 0
+check "the kernel named by its section, Debian's 6.1" jqt "$s" '.runs[0].id == "debian-6.1/default" and (.runs[0].kernel.release | test("^6\\.1\\..*cloud-amd64$")) and .runs[0].verdict == "pass"'
+check "said which kernel it prepared" contains "$out.stderr" "kernel 1 of 1: debian-6.1 (--debian-kernel linux-image-cloud-amd64)"
+check "no QEMU left" no_qemu_left_under "$out"
+end
+
 begin "suite: bad input is named before any VM starts"
 out=$work/suite5
 printf '[suite]\nscenarios = default.ini\nscenarios = nope.ini\n' >"$work/bad.suite"
