@@ -52,15 +52,15 @@ check: unit integration
 check-thp-bug: all
 	@tests/thp-bug/run.sh
 
-# libFuzzer harnesses (clang) for the scenario parser and the host's parser
-# of guest messages, with ASan+UBSan. FUZZ_SECONDS per harness.
+# libFuzzer harnesses (clang) for the scenario parser, the host's parser of
+# guest messages and the suite result's readers (baseline, JUnit/KTAP/HTML), with ASan+UBSan. FUZZ_SECONDS per harness.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -std=gnu11 $(HOST_CFLAGS) -Ihost -o $@ $< $(HOST_LIB_SRCS) $(HOST_LIBS) -lm
 
-fuzz: $(BUILD)/fuzz/fuzz-scenario $(BUILD)/fuzz/fuzz-guest-message
+fuzz: $(BUILD)/fuzz/fuzz-scenario $(BUILD)/fuzz/fuzz-guest-message $(BUILD)/fuzz/fuzz-suite-report
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The host program and the unit tests built with ASan+UBSan, running the

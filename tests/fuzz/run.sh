@@ -8,7 +8,7 @@ secs=${1:-60}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 passed=0 failed=0
-for pair in scenario:fuzz-scenario guest:fuzz-guest-message; do
+for pair in scenario:fuzz-scenario guest:fuzz-guest-message suite-report:fuzz-suite-report; do
 	corpus=${pair%%:*}
 	bin=build/fuzz/${pair#*:}
 	work=build/fuzz/corpus-$corpus
