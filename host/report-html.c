@@ -99,7 +99,8 @@ static bool safe_rel_path(const char *p)
 
 static void put_file_links(FILE *f, struct json_object *run)
 {
-	static const char *const files[] = { "report.txt", "report.json", "console.log", "qmp.log", "guest.log" };
+	static const char *const files[] = { "report.txt", "report.json", "console.log", "kernel.log",
+					     "qmp.log",    "guest.log",   "run.log" };
 	const char *dir = sr_str(run, "dir", NULL);
 	fputs("<p class=\"files\">files: ", f);
 	if (!safe_rel_path(dir)) {
