@@ -18,17 +18,7 @@ struct kb_ctx {
 static char *kb_reader(char *buf, int size, void *stream)
 {
 	struct kb_ctx *c = stream;
-	if (!*c->text)
-		return NULL;
-	const char *nl = strchr(c->text, '\n');
-	size_t len = nl ? (size_t)(nl - c->text + 1) : strlen(c->text);
-	if (len >= (size_t)size)
-		len = (size_t)size - 1;
-	memcpy(buf, c->text, len);
-	buf[len] = 0;
-	c->text += len;
-	c->line++;
-	return buf;
+	return ini_next_line(&c->text, &c->line, buf, size);
 }
 
 __attribute__((format(printf, 3, 4))) static int kb_fail(struct kb_ctx *c, const char *key, const char *fmt, ...)

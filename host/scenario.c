@@ -35,25 +35,12 @@ static int begin_section(struct parse_ctx *c, const char *section);
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parse_ctx *c = stream;
-	if (!*c->text)
+	if (!ini_next_line(&c->text, &c->line, buf, size))
 		return NULL;
-	const char *nl = strchr(c->text, '\n');
-	size_t len = nl ? (size_t)(nl - c->text + 1) : strlen(c->text);
-	if (len >= (size_t)size)
-		len = (size_t)size - 1;  /* inih reports an over-long line itself */
-	memcpy(buf, c->text, len);
-	buf[len] = 0;
-	c->text += len;
-	c->line++;
-	const char *p = buf;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	const char *close = *p == '[' ? strchr(p, ']') : NULL;
-	if (close && !c->failed) {
+	char name[128];
+	if (!c->failed && ini_section_header(buf, name, sizeof(name))) {
 		/* Sections are opened here, not in the handler, so that an empty
 		 * section and a repeated one are seen too. */
-		char name[128];
-		snprintf(name, sizeof(name), "%.*s", (int)(close - p - 1), p + 1);
 		c->section_line = c->line;
 		if (begin_section(c, name) == 0)
 			return NULL;  /* stop: c->failed says why */

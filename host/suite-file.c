@@ -90,26 +90,11 @@ static int begin_section(struct parse_ctx *c, const char *name)
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parse_ctx *c = stream;
-	if (!*c->text || c->failed)
+	if (c->failed || !ini_next_line(&c->text, &c->line, buf, size))
 		return NULL;
-	const char *nl = strchr(c->text, '\n');
-	size_t len = nl ? (size_t)(nl - c->text + 1) : strlen(c->text);
-	if (len >= (size_t)size)
-		len = (size_t)size - 1;
-	memcpy(buf, c->text, len);
-	buf[len] = 0;
-	c->text += len;
-	c->line++;
-	const char *p = buf;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	const char *close = *p == '[' ? strchr(p, ']') : NULL;
-	if (close) {
-		char name[128];
-		snprintf(name, sizeof(name), "%.*s", (int)(close - p - 1), p + 1);
-		if (!begin_section(c, name))
-			return NULL;
-	}
+	char name[128];
+	if (ini_section_header(buf, name, sizeof(name)) && !begin_section(c, name))
+		return NULL;
 	return buf;
 }
 

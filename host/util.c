@@ -71,6 +71,32 @@ void debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+char *ini_next_line(const char **text, int *line, char *buf, int size)
+{
+	if (!**text)
+		return NULL;
+	const char *nl = strchr(*text, '\n');
+	size_t len = nl ? (size_t)(nl - *text + 1) : strlen(*text);
+	if (len >= (size_t)size)
+		len = (size_t)size - 1;
+	memcpy(buf, *text, len);
+	buf[len] = 0;
+	*text += len;
+	(*line)++;
+	return buf;
+}
+
+bool ini_section_header(const char *line, char *name, size_t len)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	const char *close = *line == '[' ? strchr(line, ']') : NULL;
+	if (!close)
+		return false;
+	snprintf(name, len, "%.*s", (int)(close - line - 1), line + 1);
+	return true;
+}
+
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);

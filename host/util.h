@@ -32,6 +32,14 @@ int read_text_file(const char *path, size_t max, const char *what, char **text, 
 int make_dirs(const char *path, struct err *e);
 char *xstrdup(const char *s);
 
+/* inih's ini_parse_stream does not tell the handler the line number, so the
+ * INI readers (scenario, suite, known bugs) hand it lines through this:
+ * the next line of *text into buf, counted in *line; NULL at the end. A
+ * line longer than buf is cut: inih reports it itself. */
+char *ini_next_line(const char **text, int *line, char *buf, int size);
+/* Is line a "[name]" section header? Its name into name. */
+bool ini_section_header(const char *line, char *name, size_t len);
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif
