@@ -33,7 +33,7 @@ $(BUILD)/vmemstress: $(HOST_SRCS) $(HEADERS)
 $(BUILD)/vmemstress-guest: $(GUEST_SRCS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static $(shell pkg-config --cflags json-c) -o $@ $(GUEST_SRCS) \
-		-Wl,-Bstatic -ljson-c -lnuma -luring
+		-Wl,-Bstatic -ljson-c -lnuma -luring -lbpf -lelf -lz -lzstd
 
 $(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(@D)

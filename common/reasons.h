@@ -1,17 +1,29 @@
 /* Why a block did not unplug: one fixed taxonomy, documented in README.md
- * ("Reasons"). The guest reports evidence; host/classify.c names the
- * reason. */
+ * ("Reasons"). The guest reports evidence, the kernel's own page counters
+ * first; host/classify.c names the reason from them. */
 #ifndef VMEMSTRESS_REASONS_H
 #define VMEMSTRESS_REASONS_H
 
 #define VMS_REASONS(X)                                                                                  \
-	X(GUP_REFERENCE, "gup-reference", "a population holds plain GUP references (vmsplice)")         \
-	X(LONGTERM_PIN, "longterm-pin", "a population holds FOLL_LONGTERM pins (io_uring buffers)")   \
+	X(GUP_REFERENCE, "gup-reference",                                                               \
+	  "measured references beyond the mappings that match a declared GUP hold (vmsplice)")          \
+	X(LONGTERM_PIN, "longterm-pin",                                                                 \
+	  "a measured pin (pincount, or the pin bias on a small page) that matches a declared "         \
+	  "FOLL_LONGTERM pin (io_uring buffers)")                                                      \
 	X(ISOLATION_FALSE_POSITIVE, "isolation-false-positive",                                         \
-	  "an anonymous THP with no pin held looked pinned and was never isolated")                    \
+	  "refused although nothing holds it beyond its mappings and caches: the isolation check erred") \
+	X(MIGRATION_REFUSED, "migration-refused",                                                       \
+	  "isolated, then its migration failed with no extra reference (its mapping refused)")          \
+	X(UNACCOUNTED_REFERENCE, "unaccounted-reference",                                               \
+	  "measured references nobody declared: something else holds the page")                        \
 	X(UNMOVABLE_ALLOCATION, "unmovable-allocation",                                                 \
 	  "memory that cannot move: a kernel allocation (slab, page tables...) or secretmem")          \
+	X(UNMOVABLE_IN_MOVABLE, "unmovable-in-movable-zone",                                            \
+	  "a kernel allocation or secretmem inside ZONE_MOVABLE, which must never happen")              \
 	X(TRANSIENT_REFERENCE, "transient-reference", "short-lived extra references (GUP-fast, process_vm_readv)") \
+	X(OFFLINING_STUCK, "offlining-stuck",                                                           \
+	  "an attempt on this block never returned: its pageblocks stay isolated while the driver's "   \
+	  "worker runs inside alloc_contig_range")                                                     \
 	X(NOT_RETRIED, "not-retried", "the kernel never tried this block in the last attempt")       \
 	X(UNKNOWN, "unknown", "none of the above fits the evidence")
 

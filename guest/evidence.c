@@ -153,3 +153,85 @@ int64_t evidence_activity(const struct evidence *ev)
 	}
 	return total;
 }
+
+/* a kernel stack line " func+0x12/0x34 [module]" -> "func"; NULL otherwise */
+static const char *frame_name(const char *line, char *buf, size_t len)
+{
+	while (*line == ' ')
+		line++;
+	if (*line == '?' || *line == '<')
+		return NULL;  /* unreliable entries, <TASK> markers */
+	const char *plus = strstr(line, "+0x");
+	if (!plus || plus == line || (size_t)(plus - line) >= len)
+		return NULL;
+	for (const char *c = line; c < plus; c++)
+		if (*c == ' ' || *c == ':' || *c == '=')
+			return NULL;
+	memcpy(buf, line, (size_t)(plus - line));
+	buf[plus - line] = 0;
+	return buf;
+}
+
+int evidence_worker_stack(char *buf, size_t len)
+{
+	buf[0] = 0;
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	lseek(fd, 0, SEEK_END);
+	if (write_small_file("/proc/sysrq-trigger", "l") < 0) {
+		close(fd);
+		return -1;
+	}
+	/* the NMI backtraces arrive within a moment; read until quiet */
+	bool in_worker = false, in_trace = false, found = false;
+	size_t o = 0;
+	int frames = 0;
+	uint64_t deadline = now_ms() + 1500, quiet_since = now_ms();
+	char rec[1024], fn[96];
+	while (now_ms() < deadline && now_ms() - quiet_since < 300) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0) {
+			sleep_ms(20);
+			continue;
+		}
+		quiet_since = now_ms();
+		rec[n] = 0;
+		char *msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = 0;
+		if (strstr(msg, "NMI backtrace for cpu")) {
+			if (in_worker)
+				found = true;
+			in_worker = in_trace = false;
+			continue;
+		}
+		if (found)
+			continue;
+		if (strstr(msg, "Workqueue:") && strstr(msg, "virtio_mem")) {
+			in_worker = true;
+			o = 0;
+			frames = 0;
+			buf[0] = 0;
+			continue;
+		}
+		if (!in_worker)
+			continue;
+		const char *rip = strstr(msg, "RIP: 0010:");
+		if (rip && frame_name(rip + 10, fn, sizeof(fn)) && frames == 0) {
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s", fn);
+			frames++;
+		} else if (strstr(msg, "Call Trace:")) {
+			in_trace = true;
+		} else if (in_trace && frames < 10 && frame_name(msg, fn, sizeof(fn))) {
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", frames ? " < " : "", fn);
+			frames++;
+		}
+	}
+	close(fd);
+	if (!found && !in_worker)
+		buf[0] = 0;
+	return 0;
+}

@@ -34,6 +34,11 @@ void evidence_collect(struct evidence *ev);
 /* A counter that grows while the kernel is trying to offline memory
  * (trace events written, overwritten ones included); -1 without tracing. */
 int64_t evidence_activity(const struct evidence *ev);
+/* Where the virtio-mem driver's worker is right now: an NMI backtrace of
+ * every CPU (sysrq-l), the section of the CPU running virtio_mem_run_wq,
+ * as "innermost < caller < ..." into buf. "" when no CPU runs it (the
+ * worker is idle or asleep); -1 when no backtrace could be taken. */
+int evidence_worker_stack(char *buf, size_t len);
 /* {"available":..., "isolation_events":..., "isolation_failures":..., "migrate":[...]} */
 struct json_object *evidence_summary(const struct evidence *ev);
 

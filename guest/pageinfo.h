@@ -9,17 +9,7 @@
 
 #define PFN_NONE UINT64_MAX  /* page not present */
 
-/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) */
-#define KPF_LRU 5
-#define KPF_SLAB 7
-#define KPF_BUDDY 10
-#define KPF_ANON 12
-#define KPF_COMPOUND_HEAD 15
-#define KPF_COMPOUND_TAIL 16
-#define KPF_NOPAGE 20
-#define KPF_THP 22
-#define KPF_OFFLINE 23
-#define KPF_PGTABLE 26
+#include "../common/kpageflags.h"
 
 /* PFNs of npages pages from addr in process pid (0: ourselves). */
 int pagemap_read(pid_t pid, uintptr_t addr, size_t npages, uint64_t *pfns, struct err *e);

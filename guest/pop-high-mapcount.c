@@ -1,7 +1,8 @@
 /* high-mapcount: memfd pages each mapped `maps` times (default 1100, more
  * than 1024) with MAP_SHARED. refcount - mapcount stays small, so 6.1 must
  * migrate them: a negative control. Checks proposed with
- * folio_maybe_dma_pinned() (refcount >= 1024 looks pinned) would be fooled. */
+ * folio_maybe_dma_pinned() (refcount >= 1024 looks pinned) would be fooled.
+ * Release unmaps all but one mapping of each page. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -60,6 +61,22 @@ static int hmc_setup(struct population *p, const struct pop_env *env, struct err
 	return 0;
 }
 
+/* Unmap all but the first (tracked) mapping: the pages keep one mapping
+ * and their data, and their mapcount falls back to 1. */
+static int hmc_release(struct population *p, struct err *e)
+{
+	struct hmc *st = p->priv;
+	if (!st || st->nmaps < 2)
+		return 0;
+	size_t had = st->nmaps;
+	for (size_t i = 1; i < st->nmaps; i++)
+		if (munmap(st->maps[i], st->len) < 0)
+			return err_sys(e, "munmap mapping %zu of %zu", i + 1, st->nmaps);
+	st->nmaps = 1;
+	pop_dropped(p, "unmapped %zu of the %zu mappings of every page", had - 1, had);
+	return 0;
+}
+
 static void hmc_teardown(struct population *p)
 {
 	struct hmc *st = p->priv;
@@ -77,5 +94,6 @@ static void hmc_teardown(struct population *p)
 const struct population_type pop_high_mapcount = {
 	.name = "high-mapcount",
 	.setup = hmc_setup,
+	.release = hmc_release,
 	.teardown = hmc_teardown,
 };

@@ -60,6 +60,7 @@ static int longterm_setup(struct population *p, const struct pop_env *env, struc
 		return err_sys(e, "io_uring_register_buffers of %zu bytes in %zu buffers", len, n);
 	}
 	st->registered = true;
+	pop_hold(p, "pin", 1);  /* one FOLL_LONGTERM pin on every page */
 	return 0;
 }
 
@@ -73,6 +74,7 @@ static int longterm_release(struct population *p, struct err *e)
 			return err_sys(e, "io_uring_unregister_buffers");
 		}
 		st->registered = false;
+		pop_dropped(p, "unregistered the io_uring buffers (%zu pages)", p->maps[0].npages);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,6 +23,22 @@ struct sm {
 	char *addr;
 	size_t len;
 };
+
+/* x86 counts how often the kernel's direct map was split into smaller
+ * pages; each split allocates a page-table page (-1: not counted). */
+static long long direct_map_splits(void)
+{
+	char buf[16384];
+	if (read_small_file("/proc/vmstat", buf, sizeof(buf)) < 0)
+		return -1;
+	long long n = -1;
+	for (const char *k = buf; (k = strstr(k, "direct_map_level")); k++) {
+		const char *v = strchr(k, ' ');
+		if (v)
+			n = (n < 0 ? 0 : n) + strtoll(v + 1, NULL, 10);
+	}
+	return n;
+}
 
 static int secretmem_setup(struct population *p, const struct pop_env *env, struct err *e)
 {
@@ -45,10 +62,21 @@ static int secretmem_setup(struct population *p, const struct pop_env *env, stru
 	/* secretmem faults allocate by the task's policy, not the VMA's */
 	if (pop_task_bind(env, e) < 0)
 		return -1;
+	long long splits = direct_map_splits();
 	struct mapping *m = pop_track(p, 0, st->addr, npages, 0, "self", e);
 	if (m)
 		pop_stamp(p, m, 1);
 	pop_task_unbind(env);
+	/* secretmem removes its pages from the direct map, splitting it; the
+	 * page tables of the split are allocated under our binding, on the
+	 * region's node, and stay after release */
+	long long after = direct_map_splits();
+	if (splits >= 0 && after > splits)
+		snprintf(p->note, sizeof(p->note),
+			 "faulting it split the kernel's direct map %lld times (/proc/vmstat direct_map_level*_splits): "
+			 "each split allocated a page-table page under the binding to the region's node",
+			 after - splits);
+	pop_hold(p, "unmovable", 0);  /* secretmem pages can never migrate */
 	return m ? 0 : -1;
 }
 
@@ -61,6 +89,7 @@ static int secretmem_release(struct population *p, struct err *e)
 		close(st->fd);
 		st->addr = NULL;
 		st->fd = -1;
+		pop_dropped(p, "unmapped and closed the secretmem file");
 	}
 	return 0;
 }

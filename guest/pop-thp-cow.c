@@ -6,11 +6,14 @@
  * pinned to isolate_migratepages_block() and its block never unplugs.
  * Option cow=mprotect: no child; mprotect() of 4 KiB of each THP PTE-maps it
  * in this process instead. Release ends the child (the THPs become plain
- * PMD-mapped THPs again). */
+ * PMD-mapped THPs again); for cow=mprotect it undoes the mprotect and
+ * collapses each range back into a PMD-mapped THP (MADV_COLLAPSE, 6.1+),
+ * which replaces the PTE-mapped THPs. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -25,7 +28,12 @@
 struct thp_cow {
 	pid_t child;
 	int hold_fd;  /* the child lives until this pipe closes */
+	bool mprotected;
 };
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
 
 /* Which subpage of each THP the child writes: not the head, so the copy is
  * of a tail page. */
@@ -70,6 +78,12 @@ static int thp_cow_setup(struct population *p, const struct pop_env *env, struct
 		for (size_t t = 0; t < npages; t += THP_PAGES)
 			if (mprotect((char *)addr + (t + CHILD_SUBPAGE) * PAGE_SIZE_4K, PAGE_SIZE_4K, PROT_READ) < 0)
 				return err_sys(e, "mprotect subpage of THP %zu", t / THP_PAGES);
+		struct thp_cow *st = calloc(1, sizeof(*st));
+		if (!st)
+			return err_set(e, "out of memory");
+		st->mprotected = true;
+		st->hold_fd = -1;
+		p->priv = st;
 		return 0;
 	}
 
@@ -131,9 +145,32 @@ done:
 	st->child = 0;
 }
 
+/* Undo the mprotect and collapse the PTE-mapped THPs into new PMD-mapped
+ * ones: the old frames are freed. Without MADV_COLLAPSE nothing about the
+ * frames changes, and the release says it dropped nothing. */
+static int unprotect(struct population *p, struct thp_cow *st, struct err *e)
+{
+	struct mapping *m = &p->maps[0];
+	size_t len = m->npages * PAGE_SIZE_4K;
+	if (mprotect((void *)m->addr, len, PROT_READ | PROT_WRITE) < 0)
+		return err_sys(e, "mprotect the THPs back to read-write");
+	st->mprotected = false;
+	if (madvise((void *)m->addr, len, MADV_COLLAPSE) < 0) {
+		snprintf(p->note, sizeof(p->note),
+			 "release undid the mprotect but MADV_COLLAPSE failed (%s): the THPs stay PTE-mapped",
+			 strerror(errno));
+		return 0;
+	}
+	pop_dropped(p, "undid the mprotect and collapsed %zu PTE-mapped THPs (MADV_COLLAPSE)",
+		    m->npages / THP_PAGES);
+	return 0;
+}
+
 static int thp_cow_release(struct population *p, struct err *e)
 {
 	struct thp_cow *st = p->priv;
+	if (st && st->mprotected)
+		return unprotect(p, st, e);
 	if (!st || !st->child)
 		return 0;
 	/* the child's view is checked one last time by the state before; its
@@ -142,6 +179,7 @@ static int thp_cow_release(struct population *p, struct err *e)
 		if (p->maps[i].pid == st->child)
 			pop_untrack(p, &p->maps[i--]);
 	end_child(st);
+	pop_dropped(p, "ended the CoW child (its PTE mappings of the THPs)");
 	return 0;
 }
 

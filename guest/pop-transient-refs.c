@@ -48,6 +48,7 @@ static int transient_setup(struct population *p, const struct pop_env *env, stru
 		return err_sys(e, "fork");
 	if (st->child == 0)
 		reader(parent, addr, len);
+	pop_hold(p, "transient", 1);  /* at most one short-lived reference at a time */
 	return 0;
 }
 
@@ -59,6 +60,7 @@ static int transient_release(struct population *p, struct err *e)
 		while (waitpid(st->child, NULL, 0) < 0 && errno == EINTR)
 			;
 		st->child = 0;
+		pop_dropped(p, "ended the process_vm_readv reader");
 	}
 	return 0;
 }

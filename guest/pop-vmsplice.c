@@ -59,6 +59,7 @@ static int vmsplice_setup(struct population *p, const struct pop_env *env, struc
 			return err_sys(e, "vmsplice after %zu of %zu bytes", done, len);
 		done += (size_t)n;
 	}
+	pop_hold(p, "gup", 1);  /* the pipe holds one reference on every page */
 	return 0;
 }
 
@@ -85,9 +86,10 @@ static int vmsplice_release(struct population *p, struct err *e)
 	close(st->rfd);
 	close(st->wfd);
 	st->rfd = st->wfd = -1;
-	if (bad)
-		snprintf(p->note, sizeof(p->note), "%llu pages read back from the pipe did not hold their stamp",
-			 (unsigned long long)bad);
+	/* the pipe must hand back what the pages held: anything else is
+	 * data lost through a GUP reference, a failing finding */
+	p->release_corrupted = bad;
+	pop_dropped(p, "read all %zu pages back from the pipe", m->npages);
 	return 0;
 }
 

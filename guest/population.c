@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <numaif.h>
@@ -13,6 +14,22 @@
 
 #include "pageinfo.h"
 #include "stamp.h"
+
+void pop_hold(struct population *p, const char *kind, unsigned refs)
+{
+	p->hold.kind = kind;
+	p->hold.refs = refs;
+}
+
+void pop_dropped(struct population *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->dropped, sizeof(p->dropped), fmt, ap);
+	va_end(ap);
+	p->hold.kind = NULL;
+	p->hold.refs = 0;
+}
 
 const struct population_type *population_type_find(const char *name)
 {
@@ -273,6 +290,12 @@ int pop_verify(struct population *p, struct pop_stats *s, size_t stride, struct 
 				i += run;
 			}
 		}
+	}
+	/* what a release read back wrong is lost data like any other */
+	s->corrupted += p->release_corrupted;
+	if (p->release_corrupted && s->first_bad_page < 0) {
+		s->first_bad_page = 0;
+		s->first_bad_role = "read back at release";
 	}
 	return 0;
 }

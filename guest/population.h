@@ -45,6 +45,16 @@ struct population {
 	char note[256];       /* what the report should say about how it went */
 	bool wants_thp;       /* count THPs and complain when there are none */
 	bool released;        /* release() ran */
+	/* What the population holds on each of its pages on purpose, beyond
+	 * its mappings: the expectation the kernel's own counters are compared
+	 * with (host/classify.c), never the reason itself. A release that
+	 * drops it clears it and says what it dropped. */
+	struct {
+		const char *kind; /* "gup", "pin", "transient", "unmovable"; NULL: nothing */
+		unsigned refs;    /* per page: GUP references (gup, transient) or pins (pin) */
+	} hold;
+	char dropped[160];    /* what the release dropped, in words; "": nothing */
+	uint64_t release_corrupted;  /* pages a release read back wrong (e.g. from a pipe) */
 	struct json_object *options;  /* the scenario's extra keys, checked by the host */
 };
 
@@ -57,8 +67,9 @@ struct population_type {
 	int (*setup)(struct population *p, const struct pop_env *env, struct err *e);
 	/* Drop the hold the population keeps on its pages (read the pipe,
 	 * unregister the buffers, end the CoW child...), verifying what it
-	 * can on the way. Mappings that go away must be untracked. NULL:
-	 * nothing to release. */
+	 * can on the way; say what was dropped with pop_dropped(), or nothing
+	 * when nothing was. Mappings that go away must be untracked. NULL: the
+	 * population has no release. */
 	int (*release)(struct population *p, struct err *e);
 	void (*teardown)(struct population *p);
 };
@@ -84,6 +95,10 @@ struct mapping *pop_base_pages(struct population *p, const struct pop_env *env, 
 /* Track npages from addr in process pid (0: self). Generations start at 0. */
 struct mapping *pop_track(struct population *p, pid_t pid, void *addr, size_t npages,
 			  uint16_t buffer, const char *role, struct err *e);
+/* Declare the hold of every page (see struct population). */
+void pop_hold(struct population *p, const char *kind, unsigned refs);
+/* A release dropped something: say what; clears the declared hold. */
+__attribute__((format(printf, 2, 3))) void pop_dropped(struct population *p, const char *fmt, ...);
 /* Stop tracking mapping m (its pages went away with a release). */
 void pop_untrack(struct population *p, struct mapping *m);
 /* An option of the scenario's population section, or def. */

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "kpage.h"
 #include "pageinfo.h"
 
 /* (pfn << 8 | population) pairs, sorted and deduplicated, so a frame shared
@@ -122,6 +123,21 @@ static struct json_object *owner_json(const struct owner *w, struct population *
 	return o;
 }
 
+/* The kernel's own counters of the page ("kernel"), or why they are not
+ * there ("kernel_unmeasured"). */
+static void add_counters(struct json_object *o, uint64_t pfn)
+{
+	struct kpage k;
+	struct err e = { "" };
+	if (kpage_read(pfn, &k, &e) == 0)
+		json_object_object_add(o, "kernel", kpage_json(&k));
+	else {
+		char why[150];  /* the host takes at most 159 bytes */
+		snprintf(why, sizeof(why), "%s", e.msg);
+		json_object_object_add(o, "kernel_unmeasured", json_object_new_string(why));
+	}
+}
+
 static struct json_object *page_json(uint64_t pfn, const struct owner *own, size_t nown, struct population *pops)
 {
 	uint64_t flags;
@@ -137,6 +153,7 @@ static struct json_object *page_json(uint64_t pfn, const struct owner *own, size
 	struct json_object *w = owner_json(owner_of(own, nown, pfn), pops);
 	if (w)
 		json_object_object_add(o, "owner", w);
+	add_counters(o, pfn);
 	return o;
 }
 
@@ -183,6 +200,22 @@ static struct json_object *stuck_block(const struct region *r, uint64_t b, const
 	json_object_object_add(c, "other", json_object_new_int64((int64_t)other));
 	json_object_object_add(c, "thp", json_object_new_int64((int64_t)thp));
 	json_object_object_add(o, "census", c);
+	/* the migratetype of each of its pageblocks: isolated ones mean an
+	 * offlining attempt is under way or never finished */
+	struct json_object *pb = json_object_new_object();
+	char type[24];
+	uint64_t per = 0;
+	for (uint64_t pfn = pfn0; pfn < pfn0 + ppb; pfn += per ? per : ppb) {
+		if (kpage_pageblock(pfn, type, sizeof(type), &per) < 0)
+			break;
+		struct json_object *n;
+		int64_t was = json_object_object_get_ex(pb, type, &n) ? json_object_get_int64(n) : 0;
+		json_object_object_add(pb, type, json_object_new_int64(was + 1));
+	}
+	if (json_object_object_length(pb))
+		json_object_object_add(o, "pageblocks", pb);
+	else
+		json_object_put(pb);
 
 	/* isolation failures whose first busy PFN lies in this block */
 	struct json_object *busy = json_object_new_array();
@@ -203,6 +236,24 @@ static struct json_object *stuck_block(const struct region *r, uint64_t b, const
 	}
 	json_object_object_add(o, "isolation_failures", json_object_new_int64((int64_t)nfail));
 	json_object_object_add(o, "busy", busy);
+	/* Isolation itself can refuse a block before anything is traced
+	 * (has_unmovable_pages()): then look for the page it would name, an
+	 * in-use page that is neither on the LRU nor movable_ops. */
+	if (nfail == 0 && !kpage_unavailable()) {
+		struct json_object *um = json_object_new_array();
+		for (uint64_t i = 0; i < ppb && json_object_array_length(um) < 1; i++) {
+			uint64_t f = flags[i];
+			struct kpage k;
+			struct err ke;
+			if (f & ((1ull << KPF_BUDDY) | (1ull << KPF_LRU) | (1ull << KPF_OFFLINE) | (1ull << KPF_NOPAGE) |
+				 (1ull << KPF_COMPOUND_TAIL)))
+				continue;
+			if (kpage_read(pfn0 + i, &k, &ke) == 0 && k.refcount > 0 && !k.lru &&
+			    strcmp(k.mapping, "movable_ops") != 0)
+				json_object_array_add(um, page_json(pfn0 + i, own, nown, pops));
+		}
+		json_object_object_add(o, "unmovable", um);
+	}
 	struct json_object *dumped = json_object_new_array();
 	size_t ndump = 0;
 	for (size_t i = 0; i < ev->ndumps && ndump < 4; i++) {
@@ -216,6 +267,7 @@ static struct json_object *stuck_block(const struct region *r, uint64_t b, const
 		json_object_object_add(j, "reason", json_object_new_string(d->reason));
 		if ((w = owner_json(owner_of(own, nown, d->pfn), pops)))
 			json_object_object_add(j, "owner", w);
+		add_counters(j, d->pfn);
 		json_object_array_add(dumped, j);
 		ndump++;
 	}
@@ -224,7 +276,7 @@ static struct json_object *stuck_block(const struct region *r, uint64_t b, const
 }
 
 static struct json_object *stuck_blocks(const struct region *r, const char *map, const struct evidence *ev,
-					struct population *pops, int npops, struct err *e)
+					struct population *pops, int npops, struct json_object **worker, struct err *e)
 {
 	size_t nown;
 	struct owner *own = owners_build(pops, npops, &nown);
@@ -236,17 +288,24 @@ static struct json_object *stuck_blocks(const struct region *r, const char *map,
 		return NULL;
 	}
 	struct json_object *arr = json_object_new_array();
+	kpage_begin();
+	bool untried = false;
 	for (uint64_t b = 0; b < r->nblocks; b++) {
 		if (map[b] != VMS_BLOCK_PLUGGED_C)
 			continue;
-		struct json_object *o = stuck_block(r, b, ev, own, nown, pops, flags, e);
+		struct json_object *o = stuck_block(r, b, ev, own, nown, pops, flags, e), *n;
 		if (!o) {
 			json_object_put(arr);
 			arr = NULL;
 			break;
 		}
+		untried |= json_object_object_get_ex(o, "isolation_failures", &n) && json_object_get_int64(n) == 0;
 		json_object_array_add(arr, o);
 	}
+	/* blocks the kernel did not even try: where is the driver's worker? */
+	char stack[400];
+	if (arr && untried && ev->trace_ok && evidence_worker_stack(stack, sizeof(stack)) == 0)
+		*worker = json_object_new_string(stack);
 	free(own);
 	free(flags);
 	return arr;
@@ -290,6 +349,15 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 			json_object_object_add(o, "first_corrupted", bad);
 		}
 		json_object_object_add(o, "released", json_object_new_boolean(pops[p].released));
+		json_object_object_add(o, "has_release", json_object_new_boolean(pops[p].type->release != NULL));
+		if (pops[p].hold.kind) {
+			struct json_object *h = json_object_new_object();
+			json_object_object_add(h, "kind", json_object_new_string(pops[p].hold.kind));
+			json_object_object_add(h, "refs", json_object_new_int64(pops[p].hold.refs));
+			json_object_object_add(o, "hold", h);
+		}
+		if (pops[p].dropped[0])
+			json_object_object_add(o, "dropped", json_object_new_string(pops[p].dropped));
 		if (pops[p].note[0])
 			json_object_object_add(o, "note", json_object_new_string(pops[p].note));
 		json_object_array_add(popsj, o);
@@ -312,12 +380,18 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 	evidence_collect(ev);
 	json_object_object_add(msg, "evidence", evidence_summary(ev));
 	if (attribute) {
-		struct json_object *stuck = stuck_blocks(r, map, ev, pops, npops, e);
+		struct json_object *worker = NULL;
+		struct json_object *stuck = stuck_blocks(r, map, ev, pops, npops, &worker, e);
 		if (!stuck) {
 			free(map);
 			goto fail;
 		}
 		json_object_object_add(msg, "stuck", stuck);
+		if (worker)
+			json_object_object_add(msg, "worker_stack", worker);
+		const char *why = kpage_unavailable();
+		json_object_object_add(msg, "counters",
+				       json_object_new_string(why ? why : "measured"));
 	}
 	free(map);
 	t_evidence = now_ms() - t_evidence;

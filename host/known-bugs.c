@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/kpageflags.h"
+
 struct kb_ctx {
 	struct known_bugs *kb;
 	const char *path, *text;
@@ -37,8 +39,10 @@ __attribute__((format(printf, 3, 4))) static int kb_fail(struct kb_ctx *c, const
 static const struct {
 	const char *name;
 	int bit;
-} flag_names[] = { { "lru", 5 }, { "slab", 7 }, { "buddy", 10 }, { "mmap", 11 }, { "anon", 12 }, { "head", 15 },
-		   { "tail", 16 }, { "huge", 17 }, { "thp", 22 }, { "offline", 23 }, { "pgtable", 26 } };
+} flag_names[] = { { "lru", KPF_LRU },		 { "slab", KPF_SLAB },	   { "buddy", KPF_BUDDY },
+		   { "mmap", KPF_MMAP },	 { "anon", KPF_ANON },	   { "head", KPF_COMPOUND_HEAD },
+		   { "tail", KPF_COMPOUND_TAIL }, { "huge", KPF_HUGE },	   { "thp", KPF_THP },
+		   { "offline", KPF_OFFLINE },	 { "pgtable", KPF_PGTABLE } };
 
 static int kb_handler(void *user, const char *section, const char *key, const char *value)
 {
@@ -69,6 +73,11 @@ static int kb_handler(void *user, const char *section, const char *key, const ch
 		snprintf(b->affected, sizeof(b->affected), "%s", value);
 	else if (strcmp(key, "owner-type") == 0)
 		snprintf(b->owner_type, sizeof(b->owner_type), "%s", value);
+	else if (strcmp(key, "evidence") == 0) {
+		if (strlen(value) >= sizeof(b->evidence))
+			return kb_fail(c, key, "longer than %zu bytes", sizeof(b->evidence) - 1);
+		snprintf(b->evidence, sizeof(b->evidence), "%s", value);
+	}
 	else if (strcmp(key, "reason") == 0) {
 		if ((b->reason = vms_reason_from_name(value)) < 0)
 			return kb_fail(c, key, "\"%s\" is not a reason", value);
@@ -132,6 +141,8 @@ int known_bugs_match(const struct known_bugs *kb, const struct scenario *s, cons
 		if (b->owner_type[0] && (v->owner < 0 || strcmp(s->pops[v->owner].type, b->owner_type) != 0))
 			continue;
 		if (b->page_flags && (!v->has_busy_flags || (v->busy_flags & b->page_flags) != b->page_flags))
+			continue;
+		if (b->evidence[0] && !strstr(v->evidence, b->evidence))
 			continue;
 		if (b->by_release || b->by_sysfs) {
 			bool released = b->by_release && v->released_by >= 0 && v->released_by == v->owner;

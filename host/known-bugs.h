@@ -13,6 +13,7 @@ struct known_bug {
 	int reason;              /* -1: any */
 	char owner_type[32];     /* "": any */
 	uint64_t page_flags;     /* kpageflags bits that must all be set */
+	char evidence[96];       /* text the verdict's evidence must contain (a stack frame...); "": any */
 	bool by_release, by_sysfs;  /* confirmations that count; none set: no confirmation needed */
 	int line;
 };

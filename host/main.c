@@ -78,7 +78,7 @@ static void usage(FILE *out)
 		"  -V, --version           the version\n"
 		"\n"
 		"Population types:\n");
-#define LIST(id, name, hold, summary) fprintf(out, "  %-10s %s\n", name, summary);
+#define LIST(id, name, summary) fprintf(out, "  %-10s %s\n", name, summary);
 	VMS_POPULATION_TYPES(LIST)
 #undef LIST
 	fprintf(out,

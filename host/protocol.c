@@ -257,6 +257,22 @@ static int parse_pop(struct json_object *o, const struct state_expect *x, int i,
 			return err_wrap(e, "populations[%d]", i);
 		p->thp_pages = (int64_t)thp;
 	}
+	if (json_object_object_get_ex(o, "has_release", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return err_set(e, "populations[%d].has_release is not a boolean", i);
+		p->has_release = json_object_get_boolean(v);
+	}
+	if (json_object_object_get_ex(o, "hold", &v)) {
+		if (!json_object_is_type(v, json_type_object) || get_str(v, "kind", true, p->hold, sizeof(p->hold), e) < 0 ||
+		    get_int(v, "refs", 1u << 16, &p->hold_refs, e) < 0)
+			return err_wrap(e, "populations[%d].hold", i);
+		if (strcmp(p->hold, "gup") && strcmp(p->hold, "pin") && strcmp(p->hold, "transient") &&
+		    strcmp(p->hold, "unmovable"))
+			return err_set(e, "populations[%d].hold.kind \"%s\" is not gup, pin, transient or unmovable", i,
+				       p->hold);
+	}
+	if (get_str(o, "dropped", false, p->dropped, sizeof(p->dropped), e) < 0)
+		return err_wrap(e, "populations[%d]", i);
 	if (json_object_object_get_ex(o, "first_corrupted", &v)) {
 		if (!json_object_is_type(v, json_type_object) ||
 		    get_str(v, "mapping", true, p->first_bad_mapping, sizeof(p->first_bad_mapping), e) < 0 ||
@@ -273,6 +289,76 @@ static int pop_index(const struct state_expect *x, const char *name)
 		if (strcmp(x->pop_names[p], name) == 0)
 			return p;
 	return -1;
+}
+
+/* A signed counter within [lo, hi]. */
+static int get_i64(struct json_object *o, const char *key, int64_t lo, int64_t hi, int64_t *out, struct err *e)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return err_set(e, "\"%s\" is missing or not an integer", key);
+	int64_t x = json_object_get_int64(v);
+	if (x < lo || x > hi)
+		return err_set(e, "\"%s\" = %lld is outside %lld..%lld", key, (long long)x, (long long)lo, (long long)hi);
+	*out = x;
+	return 0;
+}
+
+static int get_bool(struct json_object *o, const char *key, bool *out, struct err *e)
+{
+	struct json_object *v;
+	*out = false;
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return err_set(e, "\"%s\" is not a boolean", key);
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* "kernel": the page's counters (guest/kpage.c); "kernel_unmeasured": why
+ * not. The kernel keeps them in 32-bit atomics. */
+static int parse_counters(struct json_object *o, struct page_counters *k, struct err *e)
+{
+	const int64_t lo = INT32_MIN, hi = INT32_MAX;
+	struct json_object *c, *f;
+	memset(k, 0, sizeof(*k));
+	k->pincount = -1;
+	if (!json_object_object_get_ex(o, "kernel", &c)) {
+		if (get_str(o, "kernel_unmeasured", false, k->unmeasured, sizeof(k->unmeasured), e) < 0)
+			return -1;
+		if (!k->unmeasured[0])
+			snprintf(k->unmeasured, sizeof(k->unmeasured), "the guest sent no counters");
+		return 0;
+	}
+	if (!json_object_is_type(c, json_type_object) || get_i64(c, "refcount", lo, hi, &k->refcount, e) < 0 ||
+	    get_i64(c, "mapcount", lo, hi, &k->mapcount, e) < 0 ||
+	    get_str(c, "mapping", true, k->mapping, sizeof(k->mapping), e) < 0 ||
+	    get_str(c, "aops", false, k->aops, sizeof(k->aops), e) < 0 || get_bool(c, "lru", &k->lru, e) < 0 ||
+	    get_bool(c, "swapcache", &k->swapcache, e) < 0 || get_bool(c, "private", &k->private_, e) < 0 ||
+	    get_str(c, "migratetype", false, k->migratetype, sizeof(k->migratetype), e) < 0)
+		return err_wrap(e, "kernel");
+	static const char *const kinds[] = { "anon", "file", "movable_ops", "ksm", "none" };
+	bool known = false;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		known |= strcmp(k->mapping, kinds[i]) == 0;
+	if (!known)
+		return err_set(e, "kernel.mapping \"%s\" is not anon, file, movable_ops, ksm or none", k->mapping);
+	if (json_object_object_get_ex(c, "folio", &f)) {
+		int64_t head, nr, pte_mapped;
+		if (!json_object_is_type(f, json_type_object) || get_i64(f, "head_pfn", 0, INT64_C(1) << 52, &head, e) < 0 ||
+		    get_i64(f, "nr", 2, 1 << 18, &nr, e) < 0 || get_i64(f, "entire_mapcount", -1, hi, &k->entire, e) < 0 ||
+		    get_i64(f, "pte_mapped", 0, nr, &pte_mapped, e) < 0 ||
+		    get_i64(f, "pte_mappings", lo, hi, &k->pte_mappings, e) < 0 ||
+		    get_i64(f, "pincount", -1, hi, &k->pincount, e) < 0)
+			return err_wrap(e, "kernel.folio");
+		k->large = true;
+		k->head_pfn = (uint64_t)head;
+		k->nr = (uint64_t)nr;
+		k->pte_mapped = (uint64_t)pte_mapped;
+	}
+	k->measured = true;
+	return 0;
 }
 
 static int parse_named_page(struct json_object *o, const struct state_expect *x, struct named_page *pg, struct err *e)
@@ -310,6 +396,11 @@ static int parse_named_page(struct json_object *o, const struct state_expect *x,
 		if ((pg->owner = pop_index(x, name)) < 0)
 			return err_set(e, "owner: unknown population \"%s\"", name);
 	}
+	if (parse_counters(o, &pg->kc, e) < 0)
+		return -1;
+	if (pg->kc.large && (pg->pfn < pg->kc.head_pfn || pg->pfn - pg->kc.head_pfn >= pg->kc.nr))
+		return err_set(e, "PFN %#llx is not in its folio %#llx+%llu", (unsigned long long)pg->pfn,
+			       (unsigned long long)pg->kc.head_pfn, (unsigned long long)pg->kc.nr);
 	return 0;
 }
 
@@ -345,6 +436,24 @@ static int parse_stuck(struct json_object *o, const struct state_expect *x, stru
 	if (parse_pages(o, "busy", x, sb->busy, &sb->nbusy, e) < 0 ||
 	    parse_pages(o, "dumped", x, sb->dumped, &sb->ndumped, e) < 0)
 		return -1;
+	if (json_object_object_get_ex(o, "unmovable", &c) && parse_pages(o, "unmovable", x, sb->unmovable, &sb->nunmovable, e) < 0)
+		return -1;
+	struct json_object *pb;
+	if (json_object_object_get_ex(o, "pageblocks", &pb)) {
+		if (!json_object_is_type(pb, json_type_object) || json_object_object_length(pb) > 16)
+			return err_set(e, "\"pageblocks\" is not an object of at most 16 migratetypes");
+		json_object_object_foreach(pb, type, count)
+		{
+			int64_t n = json_object_is_type(count, json_type_int) ? json_object_get_int64(count) : -1;
+			if (n <= 0 || (uint64_t)n > ppb)
+				return err_set(e, "pageblocks: bad count");
+			sb->pageblocks += (uint64_t)n;
+			if (strcmp(type, "Isolate") == 0)
+				sb->pageblocks_isolated += (uint64_t)n;
+		}
+		if (sb->pageblocks > ppb)
+			return err_set(e, "pageblocks: more than the block's pages");
+	}
 	return 0;
 }
 
@@ -502,6 +611,15 @@ int proto_state(struct json_object *msg, const struct state_expect *x, struct gu
 		if (get_array(msg, "stuck", x->nblocks, &arr, e) < 0)
 			goto bad;
 		s->attributed = true;
+		if (get_str(msg, "counters", false, s->counters, sizeof(s->counters), e) < 0)
+			goto bad;
+		if (!s->counters[0])
+			snprintf(s->counters, sizeof(s->counters), "the guest did not say");
+		if (json_object_object_get_ex(msg, "worker_stack", &v)) {
+			if (get_str(msg, "worker_stack", true, s->worker_stack, sizeof(s->worker_stack), e) < 0)
+				goto bad;
+			s->have_worker_stack = true;
+		}
 		s->nstuck = json_object_array_length(arr);
 		s->stuck = xcalloc(s->nstuck, sizeof(*s->stuck));
 		for (size_t i = 0; i < s->nstuck; i++) {

@@ -29,15 +29,41 @@ struct pop_state {
 	int64_t thp_pages;         /* -1: not a THP population */
 	char note[256];
 	bool has_first_bad;
-	char first_bad_mapping[16];
+	char first_bad_mapping[24];
 	uint64_t first_bad_page;
 	bool released;
+	bool has_release;          /* the population type has a release at all */
+	/* what it declared it holds on each page beyond its mappings (the
+	 * expectation, never the reason): "" nothing, "gup", "pin",
+	 * "transient", "unmovable"; refs per page */
+	char hold[16];
+	uint64_t hold_refs;
+	char dropped[160];         /* what its release dropped; "" nothing */
 };
 
 struct mem_block {
 	uint64_t index;
 	char state[16];
 	char zone[64];
+};
+
+/* The kernel's own counters of a page, read from struct page in the guest
+ * (guest/kpage.c). measured false: unmeasured holds why. */
+struct page_counters {
+	bool measured;
+	char unmeasured[160];
+	int64_t refcount;          /* the folio's */
+	int64_t mapcount;          /* small: mappings; large: PTE mappings of this subpage */
+	bool large;
+	uint64_t head_pfn, nr;     /* large: the folio's head and size in pages */
+	int64_t entire;            /* large: PMD mappings */
+	uint64_t pte_mapped;       /* large: subpages with a PTE mapping */
+	int64_t pte_mappings;      /* large: PTE mappings over all subpages */
+	int64_t pincount;          /* large: the folio's pincount; -1 not kept */
+	char mapping[16];          /* anon, file, movable_ops, ksm, none */
+	char aops[48];             /* file: its address_space_operations symbol; "" unknown */
+	bool lru, swapcache, private_;
+	char migratetype[24];      /* of its pageblock; "" not measured */
 };
 
 /* A page the kernel named: a busy PFN from an isolation failure, or a page
@@ -51,6 +77,7 @@ struct named_page {
 	char owner_mapping[16];
 	uint64_t owner_page;
 	char reason[48];           /* dumped pages: "migration failure" */
+	struct page_counters kc;
 };
 
 #define STUCK_MAX_PAGES 4
@@ -65,6 +92,13 @@ struct stuck_block {
 	int nbusy;
 	struct named_page dumped[STUCK_MAX_PAGES];
 	int ndumped;
+	/* found by scanning a block the kernel named no page of: an in-use page
+	 * neither on the LRU nor movable_ops, what has_unmovable_pages() stops at */
+	struct named_page unmovable[STUCK_MAX_PAGES];
+	int nunmovable;
+	/* migratetypes of its pageblocks, from struct page's section (0 0:
+	 * not measured) */
+	uint64_t pageblocks, pageblocks_isolated;
 };
 
 struct evidence_summary {
@@ -95,6 +129,9 @@ struct guest_state {
 	struct stuck_block *stuck;   /* when attribution was asked */
 	size_t nstuck;
 	bool attributed;
+	char counters[200];          /* "measured", or why page counters were not */
+	char worker_stack[400];      /* the virtio-mem worker's stack when it runs; "" */
+	bool have_worker_stack;      /* a backtrace was taken */
 };
 
 /* What the host knows that a state message must agree with. */

@@ -43,8 +43,12 @@ static const struct {
 	[VMS_REASON_GUP_REFERENCE] = { "#f3c98b", "#e4572e" },
 	[VMS_REASON_LONGTERM_PIN] = { "#d8b4a0", "#b3261e" },
 	[VMS_REASON_ISOLATION_FALSE_POSITIVE] = { "#e6b8d8", "#d81b60" },
+	[VMS_REASON_MIGRATION_REFUSED] = { "#d9c2a7", "#c62828" },
+	[VMS_REASON_UNACCOUNTED_REFERENCE] = { "#e8a9a0", "#ff1744" },
 	[VMS_REASON_UNMOVABLE_ALLOCATION] = { "#a8c8cc", "#7f0000" },
+	[VMS_REASON_UNMOVABLE_IN_MOVABLE] = { "#b9a3c9", "#9e1b32" },
 	[VMS_REASON_TRANSIENT_REFERENCE] = { "#eee09a", "#ff6f59" },
+	[VMS_REASON_OFFLINING_STUCK] = { "#c9d3a3", "#e53935" },
 	[VMS_REASON_NOT_RETRIED] = { "#c5c9e0", "#c2185b" },
 	[VMS_REASON_UNKNOWN] = { "#cfcfcf", "#5d0a14" },
 };

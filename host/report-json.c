@@ -158,6 +158,21 @@ struct json_object *report_to_json(const struct report *r)
 			json_object_object_add(vj, "owner", v->owner >= 0 ? J_STR(r->scn->pops[v->owner].name) : NULL);
 			json_object_object_add(vj, "reason", J_STR(vms_reason_name(v->reason)));
 			json_object_object_add(vj, "evidence", J_STR(v->evidence));
+			json_object_object_add(vj, "basis", J_STR(v->basis));
+			if (v->has_counters) {
+				struct json_object *kc = json_object_new_object();
+				json_object_object_add(kc, "refcount", json_object_new_int64(v->refcount));
+				json_object_object_add(kc, "expected", json_object_new_int64(v->expected_refs));
+				json_object_object_add(kc, "extra", json_object_new_int64(v->extra));
+				json_object_object_add(kc, "words", J_STR(v->counters));
+				json_object_object_add(vj, "counters", kc);
+			} else {
+				json_object_object_add(vj, "counters", NULL);
+			}
+			json_object_object_add(vj, "not_measured", v->unmeasured[0] ? J_STR(v->unmeasured) : NULL);
+			json_object_object_add(vj, "declared", J_STR(v->declared));
+			json_object_object_add(vj, "confirmation", v->confirm[0] ? J_STR(v->confirm) : NULL);
+			json_object_object_add(vj, "signature", v->signature[0] ? J_STR(v->signature) : NULL);
 			json_object_object_add(vj, "released_by", v->released_by >= 0 ? J_STR(r->scn->pops[v->released_by].name) : NULL);
 			json_object_object_add(vj, "stayed_after_release", json_object_new_boolean(v->stayed_after_release));
 			json_object_object_add(vj, "sysfs_offline", v->sysfs[0] ? J_STR(v->sysfs) : NULL);
@@ -223,8 +238,8 @@ struct json_object *report_to_json(const struct report *r)
 
 	struct json_object *cfg = json_object_new_object(), *ns = json_object_new_array(), *notes = json_object_new_array();
 	json_object_object_add(cfg, "checked", json_object_new_boolean(r->config.checked));
-	for (int i = 0; i < r->config.n_not_shown; i++)
-		json_object_array_add(ns, J_STR(r->config.not_shown[i]));
+	for (int i = 0; i < r->n_not_shown; i++)
+		json_object_array_add(ns, J_STR(r->not_shown[i]));
 	for (int i = 0; i < r->config.nnotes; i++)
 		json_object_array_add(notes, J_STR(r->config.notes[i]));
 	json_object_object_add(cfg, "notes", notes);

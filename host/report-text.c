@@ -86,7 +86,8 @@ static void confirmation_text(const struct report *r, const struct block_verdict
 	else if (v->sysfs[0])
 		snprintf(buf, len, "sysfs offline: %s", v->sysfs);
 	else
-		snprintf(buf, len, "%s", v->confirm_tried ? "went" : "not tried");
+		/* went after a release that dropped nothing: not a confirmation */
+		snprintf(buf, len, "%s", v->confirm_tried ? "went, no hold dropped" : "not tried");
 }
 
 /* Why each block stayed: one row per run of blocks with the same owner,
@@ -130,6 +131,10 @@ static void reasons_table(const struct report *r, const struct step_report *st, 
 			vms_reason_name(v->reason), conf, verdict);
 		held_text(r, &st->state, v->block, held, sizeof(held));
 		fprintf(out, "  %11s %s%s%s\n", "", v->evidence, held[0] ? "; holds " : "", held);
+		if (v->confirm[0])
+			fprintf(out, "  %11s %s\n", "", v->confirm);
+		if (v->signature[0])
+			fprintf(out, "  %11s SIGNATURE: %s\n", "", v->signature);
 		if (v->after[0])
 			fprintf(out, "  %11s after the releases it held: %s\n", "", v->after);
 		if (v->known_bug >= 0 && r->known_bugs) {
@@ -227,10 +232,10 @@ void report_write_text(const struct report *r, FILE *out)
 		fprintf(out, " %s %s,", r->steps[i].name, secs(r->steps[i].elapsed_ms, t[3], sizeof(t[3])));
 	fprintf(out, " total %s\n", secs(r->total_ms, t[0], sizeof(t[0])));
 
-	if (r->config.n_not_shown) {
-		fprintf(out, "\nnot shown (the kernel cannot build them):\n");
-		for (int i = 0; i < r->config.n_not_shown; i++)
-			fprintf(out, "  - %s\n", r->config.not_shown[i]);
+	if (r->n_not_shown) {
+		fprintf(out, "\nNOT SHOWN (neither passed nor failed):\n");
+		for (int i = 0; i < r->n_not_shown; i++)
+			fprintf(out, "  - %s\n", r->not_shown[i]);
 	}
 	if (r->nwarnings) {
 		fprintf(out, "\nwarnings:\n");
@@ -267,9 +272,9 @@ void report_write_text(const struct report *r, FILE *out)
 	for (int i = 0; i < r->nsteps; i++)
 		stayed += r->steps[i].nverdicts;
 	char partial[64] = "";
-	if (r->config.n_not_shown)
-		snprintf(partial, sizeof(partial), "; %d population%s NOT SHOWN", r->config.n_not_shown,
-			 r->config.n_not_shown == 1 ? "" : "s");
+	if (r->n_not_shown)
+		snprintf(partial, sizeof(partial), "; %d population%s NOT SHOWN", r->n_not_shown,
+			 r->n_not_shown == 1 ? "" : "s");
 	if (r->verdict == VERDICT_PASS && !stayed)
 		fprintf(out, "every step reached its requested size; %" PRIu64 " pages verified, %" PRIu64 " corrupted%s\n",
 			verified, corrupted, partial);

@@ -104,12 +104,13 @@ static void judge_blocks(struct report *r, struct step_report *st)
 		struct block_verdict *v = &st->verdicts[i];
 		const char *who = verdict_who(r, v);
 		v->known_bug = r->known_bugs ? known_bugs_match(r->known_bugs, s, v) : -1;
-		v->expected = s->unplug == UNPLUG_ANY || stay_allowed(s->may_stay, s->n_may_stay, who, (int)v->reason);
+		const char *bug = v->known_bug >= 0 ? r->known_bugs->bugs[v->known_bug].name : "";
+		v->expected = s->unplug == UNPLUG_ANY || stay_allowed(s->may_stay, s->n_may_stay, who, (int)v->reason, bug);
 		v->expected_after_release = true;
 		if (v->stayed_after_release)
 			v->expected_after_release =
 				s->after_release == UNPLUG_ANY ||
-				stay_allowed(s->may_stay_after_release, s->n_may_stay_after_release, who, (int)v->reason);
+				stay_allowed(s->may_stay_after_release, s->n_may_stay_after_release, who, (int)v->reason, bug);
 	}
 	for (size_t i = 0; i < st->nverdicts;) {
 		const struct block_verdict *v = &st->verdicts[i];
@@ -142,15 +143,25 @@ void report_evaluate(struct report *r)
 	const struct scenario *s = r->scn;
 	char a[32], b[32], c[32];
 	r->nfindings = r->nwarnings = 0;
+	r->n_not_shown = 0;
+	memset(r->pop_not_shown, 0, sizeof(r->pop_not_shown));
+	for (int i = 0; i < r->config.n_not_shown; i++)
+		snprintf(r->not_shown[r->n_not_shown++], sizeof(r->not_shown[0]), "%s", r->config.not_shown[i]);
 	if (r->have_populate) {
-		for (int i = 0; i < r->populate.npops; i++) {
+		for (int i = 0; i < r->populate.npops && i < VMS_MAX_POPULATIONS; i++) {
 			const struct pop_state *p = &r->populate.pops[i];
-			if (p->in_region < p->pages)
+			/* a case that was never built is not shown, never passed */
+			const char *why = p->pages && p->in_region == 0 ? "none of its pages landed in the virtio-mem region"
+					  : p->thp_pages == 0 ? "the kernel gave base pages, no THPs"
+							       : NULL;
+			if (why) {
+				r->pop_not_shown[i] = true;
+				snprintf(r->not_shown[r->n_not_shown++], sizeof(r->not_shown[0]), "population %s (%s): %s",
+					 p->name, p->type, why);
+			} else if (p->in_region < p->pages) {
 				warning(r, "population %s: only %" PRIu64 " of %" PRIu64 " pages landed in the virtio-mem region",
 					p->name, p->in_region, p->pages);
-			if (p->thp_pages == 0)
-				warning(r, "population %s: the kernel gave base pages, no THPs: its THP case was not shown",
-					p->name);
+			}
 			if (p->note[0])
 				warning(r, "population %s: %s", p->name, p->note);
 		}
@@ -185,7 +196,7 @@ void report_evaluate(struct report *r)
 	for (int m = 0; m < s->n_must_stay && r->status == RUN_COMPLETE; m++) {
 		bool dropped = true;
 		for (int p = 0; p < s->npops; p++)
-			dropped &= strcmp(s->pops[p].name, s->must_stay[m]) != 0;
+			dropped &= strcmp(s->pops[p].name, s->must_stay[m]) != 0 || r->pop_not_shown[p];
 		if (dropped)
 			continue;
 		bool shown = false;
@@ -197,12 +208,17 @@ void report_evaluate(struct report *r)
 			finding(r, "population %s was expected to keep blocks plugged and none stayed: its case was not shown",
 				s->must_stay[m]);
 	}
-	if (r->verdict == VERDICT_SKIP)
-		return;  /* decided before the run: nothing could be shown */
+	if (r->verdict == VERDICT_SKIP && !r->have_populate)
+		return;  /* decided before the run: the kernel can build nothing */
+	bool none_shown = s->npops > 0 && r->have_populate;
+	for (int p = 0; p < s->npops && p < VMS_MAX_POPULATIONS; p++)
+		none_shown &= r->pop_not_shown[p];
 	if (r->status != RUN_COMPLETE)
 		r->verdict = VERDICT_ERROR;
+	else if (r->nfindings)
+		r->verdict = VERDICT_FAIL;  /* lost data is a failure whatever else */
 	else
-		r->verdict = r->nfindings ? VERDICT_FAIL : VERDICT_PASS;
+		r->verdict = none_shown ? VERDICT_SKIP : VERDICT_PASS;
 }
 
 int report_exit_status(const struct report *r)

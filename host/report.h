@@ -80,6 +80,11 @@ struct report {
 	char console_tail[3072];
 	/* evaluation */
 	enum verdict verdict;
+	/* cases not shown: populations the kernel cannot build (config), and
+	 * ones the run could not show (no page in the region, no THP) */
+	char not_shown[2 * VMS_MAX_POPULATIONS][200];
+	int n_not_shown;
+	bool pop_not_shown[VMS_MAX_POPULATIONS];  /* by scenario index */
 	char findings[REPORT_MAX_FINDINGS][256];   /* why it failed */
 	int nfindings;
 	char warnings[REPORT_MAX_FINDINGS][256];   /* what weakens the result */

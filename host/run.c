@@ -369,11 +369,21 @@ static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, str
 		if (!owns)
 			continue;
 		const char *name = c->s->pops[p].name;
+		if (!gs->pops[p].has_release) {
+			for (size_t i = 0; i < st->nverdicts; i++)
+				if (st->verdicts[i].owner == p)
+					snprintf(st->verdicts[i].confirm, sizeof(st->verdicts[i].confirm),
+						 "no release available for %s", name);
+			continue;
+		}
 		progress("step %s: releasing %s", step->name, name);
 		snprintf(label, sizeof(label), "%s: released %s", step->name, name);
 		struct guest_state rel;
 		if (get_state(c, proto_cmd_release(label, &name, 1), &rel, e) < 0)
 			return -1;
+		/* a release confirms nothing unless it dropped a hold */
+		char dropped[sizeof(rel.pops[p].dropped)];
+		snprintf(dropped, sizeof(dropped), "%s", rel.pops[p].dropped);
 		guest_state_free(&rel);  /* its data checks count in the state after the kick */
 		snprintf(st->released[st->nreleased++], sizeof(st->released[0]), "%s", name);
 		if (kick_and_wait(c, step, &size, &reached, e) < 0)
@@ -384,8 +394,12 @@ static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, str
 		for (size_t i = 0; i < st->nverdicts; i++) {
 			struct block_verdict *v = &st->verdicts[i];
 			v->confirm_tried = true;
-			if (v->released_by < 0 && cur.map[v->block] == VMS_BLOCK_UNPLUGGED_C)
+			bool went = cur.map[v->block] == VMS_BLOCK_UNPLUGGED_C;
+			if (v->released_by < 0 && went && dropped[0])
 				v->released_by = p;
+			if (v->owner == p)
+				snprintf(v->confirm, sizeof(v->confirm), "release of %s %s%s%s", name,
+					 dropped[0] ? "dropped a hold (" : "dropped nothing", dropped, dropped[0] ? ")" : "");
 		}
 	}
 
@@ -431,6 +445,7 @@ static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, str
 			for (int k = 0; k < nmb; k++)
 				if (mblocks[k] == mb)
 					snprintf(v->sysfs, sizeof(v->sysfs), "%s", res[k].result);
+			block_signature(v);
 		}
 		/* only an offlined memory block can change the size now */
 		bool offlined = false;

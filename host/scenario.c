@@ -70,7 +70,7 @@ static int fail(struct parse_ctx *c, const char *section, const char *key, const
 
 static bool type_known(const char *t)
 {
-#define MATCH(id, name, hold, summary) if (strcmp(t, name) == 0) return true;
+#define MATCH(id, name, summary) if (strcmp(t, name) == 0) return true;
 	VMS_POPULATION_TYPES(MATCH)
 #undef MATCH
 	return false;
@@ -135,9 +135,14 @@ static int set_rules(struct parse_ctx *c, const char *sec, const char *key, cons
 	for (char *save, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		char *colon = strchr(tok, ':');
 		if (!colon)
-			return fail(c, sec, key, "\"%s\" is not POPULATION:REASON (e.g. vmsplice:gup-reference, unowned:*)", tok);
+			return fail(c, sec, key, "\"%s\" is not POPULATION:REASON[@KNOWN-BUG] (e.g. vmsplice:gup-reference, unowned:*)", tok);
 		*colon = 0;
-		const char *reason = colon + 1;
+		char *reason = colon + 1, *at = strchr(reason, '@');
+		if (at) {
+			*at = 0;
+			if (!at[1] || strlen(at + 1) >= sizeof(rules[0].bug))
+				return fail(c, sec, key, "\"%s@%s\": a known bug's name must follow @", reason, at + 1);
+		}
 		int r = strcmp(reason, "*") == 0 ? -1 : vms_reason_from_name(reason);
 		if (r < 0 && strcmp(reason, "*") != 0) {
 			char list[300] = "";
@@ -152,16 +157,18 @@ static int set_rules(struct parse_ctx *c, const char *sec, const char *key, cons
 			return fail(c, sec, key, "bad population name \"%s\"", tok);
 		snprintf(rules[*n].who, sizeof(rules[0].who), "%s", tok);
 		rules[*n].reason = r;
+		snprintf(rules[*n].bug, sizeof(rules[0].bug), "%s", at ? at + 1 : "");
 		(*n)++;
 	}
 	return 1;
 }
 
-bool stay_allowed(const struct stay_rule *rules, int n, const char *who, int reason)
+bool stay_allowed(const struct stay_rule *rules, int n, const char *who, int reason, const char *bug)
 {
 	for (int i = 0; i < n; i++)
 		if ((strcmp(rules[i].who, "*") == 0 || strcmp(rules[i].who, who) == 0) &&
-		    (rules[i].reason < 0 || rules[i].reason == reason))
+		    (rules[i].reason < 0 || rules[i].reason == reason) &&
+		    (!rules[i].bug[0] || strcmp(rules[i].bug, bug) == 0))
 			return true;
 	return false;
 }
@@ -323,7 +330,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 		if (strcmp(key, "type") == 0) {
 			if (!type_known(value)) {
 				char list[300] = "";
-#define LIST(id, name, hold, summary) snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", list[0] ? ", " : "", name);
+#define LIST(id, name, summary) snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", list[0] ? ", " : "", name);
 				VMS_POPULATION_TYPES(LIST)
 #undef LIST
 				return fail(c, section, key, "unknown population type \"%s\" (known: %s)", value, list);

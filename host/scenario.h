@@ -33,6 +33,7 @@ struct scn_population {
 struct stay_rule {
 	char who[VMS_MAX_NAME + 1];
 	int reason;
+	char bug[64];      /* "REASON@BUG": only when known bug BUG matched; "" any */
 };
 
 struct scn_step {
@@ -73,8 +74,8 @@ struct scenario {
 };
 
 /* Does a block owned by `who` (a population name or "unowned") that stayed
- * for `reason` match one of the rules? */
-bool stay_allowed(const struct stay_rule *rules, int n, const char *who, int reason);
+ * for `reason`, matching known bug `bug` ("" none), match one of the rules? */
+bool stay_allowed(const struct stay_rule *rules, int n, const char *who, int reason, const char *bug);
 
 /* Parse and check a scenario file. Errors read "FILE:LINE: [section] key:
  * what is wrong". */

@@ -38,8 +38,9 @@
 #
 # stdout: the directory (only that line). Progress on stderr. The build takes
 # several minutes on 2 cores: run the script under nice on a shared machine.
-# Build tools (gcc make flex bison bc perl xz-utils libelf-dev) are installed
-# when missing (root) or named.
+# Build tools (gcc make flex bison bc perl xz-utils libelf-dev, and pahole
+# from dwarves for the BTF of CONFIG_DEBUG_INFO_BTF) are installed when
+# missing (root) or named.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"
@@ -163,8 +164,26 @@ for t in gcc:gcc make:make flex:flex bison:bison bc:bc perl:perl xz:xz-utils pat
 	command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t#*:}"
 done
 [ -f /usr/include/gelf.h ] || missing="$missing libelf-dev"
+# CONFIG_DEBUG_INFO_BTF: pahole converts the DWARF of vmlinux to BTF. Debian
+# 12's dwarves is a transitional package that pulls in pahole (1.24); on
+# older releases it holds pahole itself.
+btf=""
+grep -qx 'CONFIG_DEBUG_INFO_BTF=y' "$fragment" && btf=y
+if [ -n "$btf" ] && ! command -v pahole >/dev/null 2>&1; then
+	missing="$missing dwarves"
+fi
 # shellcheck disable=SC2086
 need_packages $missing
+if [ -n "$btf" ]; then
+	# 6.1's scripts/link-vmlinux.sh refuses pahole older than 1.16; say so
+	# now rather than after the whole compile.
+	pv=$(pahole --version 2>/dev/null | sed -n 's/^v\{0,1\}\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p' | head -n 1)
+	[ -n "$pv" ] || die "cannot tell the version of pahole ($(command -v pahole)): 'pahole --version' said '$(pahole --version 2>&1 | head -n 1)'"
+	# shellcheck disable=SC2086
+	set -- $pv
+	[ $(( $1 * 1000 + $2 )) -ge 1016 ] ||
+		die "pahole $1.$2 ($(command -v pahole)) is too old for CONFIG_DEBUG_INFO_BTF on 6.1: it needs 1.16 or later (Debian 12's dwarves/pahole has 1.24)"
+fi
 
 tmp=$(mktemp -d "$root/kernels/.build.XXXXXX")
 cleanup() { rm -rf "$tmp"; }
@@ -267,6 +286,14 @@ mk -j"$jobs" LOCALVERSION="$suffix" bzImage || fail "the kernel build failed"
 release=$(make -s -C "$build_src" O="$obj" LOCALVERSION="$suffix" kernelrelease 2>>"$log") ||
 	fail "make kernelrelease failed"
 
+# The BTF really went in: vmlinux has a .BTF section (the build already
+# failed if pahole failed; this catches a pahole that wrote nothing).
+if grep -qx 'CONFIG_DEBUG_INFO_BTF=y' "$obj/.config"; then
+	readelf -S -W "$obj/vmlinux" 2>>"$log" | grep -q ' \.BTF ' ||
+		fail "vmlinux has no .BTF section although CONFIG_DEBUG_INFO_BTF=y"
+fi
+vmlinux_size=$(wc -c < "$obj/vmlinux")
+
 out="$tmp/out"
 mkdir -p "$out/modules"
 cp "$obj/arch/x86/boot/bzImage" "$out/vmlinuz"
@@ -285,6 +312,6 @@ fi
 touch "$out/.complete"
 rm -rf "$dir"
 mv -T "$out" "$dir" || [ -f "$dir/.complete" ] || die "cannot move the kernel to $dir"
-say "kernel $release ($(wc -c < "$dir/vmlinuz") bytes) cached in $dir"
+say "kernel $release (bzImage $(wc -c < "$dir/vmlinuz") bytes, vmlinux $vmlinux_size bytes uncompressed) cached in $dir"
 say "built in $(elapsed)"
 echo "$dir"

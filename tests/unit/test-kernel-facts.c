@@ -95,8 +95,11 @@ static void parse_bugs(void)
 static void shipped_file_parses(void **state)
 {
 	parse_bugs();
-	assert_int_equal(kb.n, 1);
+	assert_int_equal(kb.n, 2);
 	assert_string_equal(kb.bugs[0].name, "thp-mapcount-on-isolation");
+	assert_string_equal(kb.bugs[1].name, "contig-range-isolated-livelock");
+	assert_int_equal(kb.bugs[1].reason, VMS_REASON_OFFLINING_STUCK);
+	assert_string_equal(kb.bugs[1].evidence, "isolate_migratepages_block");
 	assert_string_equal(kb.bugs[0].fixed_by, "829ae0f81ce0");
 	assert_int_equal(kb.bugs[0].reason, VMS_REASON_ISOLATION_FALSE_POSITIVE);
 }
@@ -143,6 +146,14 @@ static void matches_only_on_full_evidence(void **state)
 	w = v;
 	w.has_busy_flags = false;  /* no busy page seen */
 	assert_int_equal(known_bugs_match(&kb, &scn, &w), -1);
+	/* the livelock: named only when the worker's stack shows where it spins */
+	struct block_verdict u = { .block = 64, .owner = -1, .reason = VMS_REASON_OFFLINING_STUCK, .released_by = -1,
+				   .known_bug = -1 };
+	snprintf(u.evidence, sizeof(u.evidence), "none of ours (512 buddy); 1 of its 1 pageblocks isolated; "
+		 "virtio-mem worker: node_page_state < isolate_migratepages_block < alloc_contig_range");
+	assert_int_equal(known_bugs_match(&kb, &scn, &u), 1);
+	snprintf(u.evidence, sizeof(u.evidence), "virtio-mem worker: __cond_resched < alloc_contig_range");
+	assert_int_equal(known_bugs_match(&kb, &scn, &u), -1);
 }
 
 int main(void)

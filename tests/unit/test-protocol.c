@@ -66,6 +66,102 @@ static void decodes_a_good_state(void **state)
 	guest_state_free(&s);
 }
 
+/* A stuck block with the kernel's counters of its busy page, the holds the
+ * populations declare, and the driver's worker stack. */
+#define POPS_HOLD                                                                                          \
+	"\"populations\":[{\"name\":\"anon\",\"type\":\"anon\",\"pages\":10,\"in_region\":10,\"absent\":0," \
+	"\"moved\":0,\"verified\":10,\"corrupted\":0,\"hold\":{\"kind\":\"gup\",\"refs\":1},"                 \
+	"\"has_release\":true,\"dropped\":\"read the pipe\"},"                                                  \
+	"{\"name\":\"thp-cow\",\"type\":\"thp-cow\",\"pages\":1024,\"in_region\":1024,\"absent\":0,"        \
+	"\"moved\":0,\"verified\":1024,\"corrupted\":0,\"thp_pages\":512}]"
+#define THP_BUSY                                                                                             \
+	"{\"pfn\":1049088,\"flags\":\"0x40d868\",\"mapcount\":2,\"owner\":{\"population\":\"thp-cow\","           \
+	"\"mapping\":\"parent\",\"page\":0},\"kernel\":{\"refcount\":512,\"mapcount\":1,\"mapping\":\"anon\","    \
+	"\"lru\":true,\"folio\":{\"head_pfn\":1049088,\"nr\":512,\"entire_mapcount\":1,\"pte_mapped\":511,"      \
+	"\"pte_mappings\":511,\"pincount\":0},\"migratetype\":\"Movable\"}}"
+
+static void decodes_counters_holds_and_worker(void **state)
+{
+	struct guest_state s;
+	struct err e = { "" };
+	const char *line = "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_HOLD
+			   "," MB_OK "," HELD_OK ",\"counters\":\"measured\",\"worker_stack\":\"node_page_state < "
+			   "isolate_migratepages_block\",\"stuck\":[{\"block\":1,\"isolation_failures\":2,\"census\":"
+			   "{\"ours\":512,\"lru\":0,\"compound_tail\":511,\"slab\":0,\"pgtable\":0,\"buddy\":0,"
+			   "\"noflags\":0,\"other\":0,\"thp\":512},\"busy\":[" THP_BUSY "],\"dumped\":[],"
+			   "\"pageblocks\":{\"Isolate\":1}}]}";
+	if (parse_state(line, &s, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(s.pops[0].hold, "gup");
+	assert_int_equal(s.pops[0].hold_refs, 1);
+	assert_true(s.pops[0].has_release);
+	assert_string_equal(s.pops[0].dropped, "read the pipe");
+	assert_string_equal(s.pops[1].hold, "");
+	assert_string_equal(s.counters, "measured");
+	assert_true(s.have_worker_stack);
+	assert_non_null(strstr(s.worker_stack, "isolate_migratepages_block"));
+	const struct page_counters *k = &s.stuck[0].busy[0].kc;
+	assert_true(k->measured);
+	assert_true(k->large);
+	assert_int_equal(k->refcount, 512);
+	assert_int_equal(k->entire, 1);
+	assert_int_equal(k->pte_mapped, 511);
+	assert_int_equal(k->nr, 512);
+	assert_int_equal(k->pincount, 0);
+	assert_string_equal(k->mapping, "anon");
+	assert_string_equal(k->migratetype, "Movable");
+	assert_int_equal(s.stuck[0].pageblocks, 1);
+	assert_int_equal(s.stuck[0].pageblocks_isolated, 1);
+	guest_state_free(&s);
+
+	/* hostile counters: each must be refused, naming what is wrong */
+	static const struct {
+		const char *busy, *why;
+	} bad[] = {
+		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":4294967296,\"mapcount\":1,\"mapping\":\"anon\"}}",
+		  "\"refcount\" = 4294967296 is outside" },
+		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"evil\"}}",
+		  "kernel.mapping \"evil\"" },
+		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"anon\",\"lru\":1}}",
+		  "\"lru\" is not a boolean" },
+		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"anon\",\"folio\":"
+		  "{\"head_pfn\":1,\"nr\":512,\"entire_mapcount\":0,\"pte_mapped\":0,\"pte_mappings\":0,"
+		  "\"pincount\":0}}}",
+		  "is not in its folio" },
+		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"anon\",\"folio\":"
+		  "{\"head_pfn\":1049088,\"nr\":512,\"entire_mapcount\":0,\"pte_mapped\":513,\"pte_mappings\":0,"
+		  "\"pincount\":0}}}",
+		  "\"pte_mapped\" = 513 is outside" },
+		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"anon\",\"folio\":"
+		  "{\"head_pfn\":1049088,\"nr\":1,\"entire_mapcount\":0,\"pte_mapped\":0,\"pte_mappings\":0,"
+		  "\"pincount\":0}}}",
+		  "\"nr\" = 1 is outside" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char msg[4096];
+		snprintf(msg, sizeof(msg),
+			 "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_HOLD "," MB_OK
+			 "," HELD_OK ",\"stuck\":[{\"block\":1,\"isolation_failures\":2,\"census\":{\"ours\":512,"
+			 "\"lru\":0,\"compound_tail\":511,\"slab\":0,\"pgtable\":0,\"buddy\":0,\"noflags\":0,"
+			 "\"other\":0,\"thp\":512},\"busy\":[%s],\"dumped\":[]}]}",
+			 bad[i].busy);
+		if (parse_state(msg, &s, &e) != -1)
+			fail_msg("hostile counters %zu accepted", i);
+		if (!strstr(e.msg, bad[i].why))
+			fail_msg("case %zu: error \"%s\" does not say \"%s\"", i, e.msg, bad[i].why);
+	}
+	/* a hold of a kind nobody knows, a page count of pageblocks too large */
+	static const char *const holds[] = {
+		"{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\",\"populations\":[{\"name\":"
+		"\"anon\",\"type\":\"anon\",\"pages\":1,\"in_region\":1,\"absent\":0,\"moved\":0,\"verified\":1,"
+		"\"corrupted\":0,\"hold\":{\"kind\":\"glue\",\"refs\":1}},{\"name\":\"thp-cow\",\"type\":\"thp-cow\","
+		"\"pages\":1,\"in_region\":1,\"absent\":0,\"moved\":0,\"verified\":1,\"corrupted\":0}]," MB_OK
+		"," HELD_OK "}",
+	};
+	assert_int_equal(parse_state(holds[0], &s, &e), -1);
+	assert_non_null(strstr(e.msg, "is not gup, pin, transient or unmovable"));
+}
+
 /* Each case: a state message with one thing wrong, and words the error must
  * contain. */
 static void rejects_bad_states(void **state)
@@ -227,6 +323,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(encodes_commands),
 		cmocka_unit_test(decodes_a_good_state),
+		cmocka_unit_test(decodes_counters_holds_and_worker),
 		cmocka_unit_test(rejects_bad_states),
 		cmocka_unit_test(rejects_garbage_lines),
 		cmocka_unit_test(checks_hello),

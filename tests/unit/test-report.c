@@ -180,7 +180,8 @@ static void guest_and_device_must_agree(void **state)
 	report_free(&r);
 }
 
-static void base_pages_instead_of_thps_is_a_warning(void **state)
+/* A case the run could not build is not shown, never passed. */
+static void cases_not_built_are_not_shown(void **state)
 {
 	static struct report r;
 	base_report(&r);
@@ -188,9 +189,26 @@ static void base_pages_instead_of_thps_is_a_warning(void **state)
 	r.steps[0].reached = true;
 	make_state(&r.steps[0].state, "UUUUUUUU", 0);
 	report_evaluate(&r);
+	/* the anon population still shows its case: a pass, with thp not shown */
 	assert_int_equal(r.verdict, VERDICT_PASS);
-	assert_int_equal(r.nwarnings, 1);
-	assert_non_null(strstr(r.warnings[0], "population thp: the kernel gave base pages, no THPs: its THP case was not shown"));
+	assert_int_equal(r.n_not_shown, 1);
+	assert_true(r.pop_not_shown[1]);
+	assert_string_equal(r.not_shown[0], "population thp (thp-cow): the kernel gave base pages, no THPs");
+	char *text = render(&r);
+	assert_non_null(strstr(text, "NOT SHOWN (neither passed nor failed):\n  - population thp (thp-cow)"));
+	assert_non_null(strstr(text, "1 population NOT SHOWN"));
+	free(text);
+	/* nothing of anon landed in the region either: nothing shown, SKIP */
+	r.populate.pops[0].in_region = 0;
+	report_evaluate(&r);
+	assert_int_equal(r.verdict, VERDICT_SKIP);
+	assert_int_equal(report_exit_status(&r), 4);
+	assert_int_equal(r.n_not_shown, 2);
+	assert_non_null(strstr(r.not_shown[0], "none of its pages landed in the virtio-mem region"));
+	/* lost data fails the run even when no case was shown */
+	make_state(&r.steps[0].state, "UUUUUUUU", 5);
+	report_evaluate(&r);
+	assert_int_equal(r.verdict, VERDICT_FAIL);
 	report_free(&r);
 }
 
@@ -220,7 +238,7 @@ int main(void)
 		cmocka_unit_test(plugged_blocks_without_our_pages_are_folded),
 		cmocka_unit_test(corruption_fails_even_when_unplug_worked),
 		cmocka_unit_test(guest_and_device_must_agree),
-		cmocka_unit_test(base_pages_instead_of_thps_is_a_warning),
+		cmocka_unit_test(cases_not_built_are_not_shown),
 		cmocka_unit_test(an_unfinished_run_is_an_error_not_a_pass),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "suite-report.h"
+#include "../../common/reasons.h"
 
 /* 8 device blocks of 2 MiB at 4 GiB, memory blocks of 8 MiB (4 per row) */
 #define REGION "\"region\": {\"addr\": 4294967296, \"size\": 16777216, \"block_size\": 2097152, \"blocks\": 8, " \
@@ -214,7 +215,7 @@ static void html_grid_cells(void **state)
 	assert_non_null(strstr(h, "<span class=\"c o-kb sar\" data-block=\"1\" data-outcome=\"known-bug\" "
 				  "data-reason=\"isolation-false-positive\""));
 	/* the legend: one swatch per plain outcome and two per reason */
-	assert_int_equal(count(h, "<span class=\"sw "), 5 + 2 * 7 + 2 + 1 /* chips: went */ + 4 /* went, kept, kb, u-gup */);
+	assert_int_equal(count(h, "<span class=\"sw "), 5 + 2 * VMS_REASON_COUNT + 2 + 1 /* chips: went */ + 4 /* went, kept, kb, u-gup */);
 	/* a timeline for the pass run */
 	assert_int_equal(count(h, "<svg class=\"chart\""), 1);
 	assert_non_null(strstr(h, "class=\"plugged\""));
