@@ -313,6 +313,9 @@ void classify_block(const struct scenario *s, const struct guest_state *st, cons
 	v->owner = -1;
 	v->known_bug = -1;
 
+	/* without counters for the whole state, every verdict says why */
+	if (st->attributed && strcmp(st->counters, "measured") != 0)
+		snprintf(v->unmeasured, sizeof(v->unmeasured), "%s", st->counters);
 	/* 1. a busy PFN from an isolation failure: the kernel's own answer */
 	if (sb->nbusy > 0) {
 		classify_page(s, st, sb, &sb->busy[0], "busy", zone, v);

@@ -131,6 +131,8 @@ static void reasons_table(const struct report *r, const struct step_report *st, 
 			vms_reason_name(v->reason), conf, verdict);
 		held_text(r, &st->state, v->block, held, sizeof(held));
 		fprintf(out, "  %11s %s%s%s\n", "", v->evidence, held[0] ? "; holds " : "", held);
+		if (!v->has_counters && v->unmeasured[0])
+			fprintf(out, "  %11s page counters NOT MEASURED: %s\n", "", v->unmeasured);
 		if (v->confirm[0])
 			fprintf(out, "  %11s %s\n", "", v->confirm);
 		if (v->signature[0])

@@ -81,6 +81,25 @@ check "all formats written" test -s "$out/junit.xml" -a -s "$out/results.ktap" -
 check "no QEMU left" no_qemu_left_under "$out"
 end
 
+begin "suite: a run whose case cannot be built is SKIP in every format, never a pass"
+skip_dir=$work/suite-skip-scenarios
+mkdir -p "$skip_dir"
+cp tests/scenarios/thp-never.ini "$skip_dir/"
+out=$work/suite-skip
+timeout 300 "$host" --suite "$skip_dir" --suite-kernel "deb:$KDIR:$INITRD" -o "$out" >"$out.stdout" 2>"$out.stderr"
+rc=$?
+s=$out/suite.json
+check "exit status 4: everything skipped (got $rc)" test "$rc" = 4
+check "the run is skip, its case listed as not shown" jqt "$s" \
+	'.runs[0].verdict == "skip" and .runs[0].report.not_shown == ["population thp (thp-cow): the kernel gave base pages, no THPs"]'
+check "KTAP: ok ... # SKIP" grep -q "^ *ok 1 thp-never # SKIP" "$out/results.ktap"
+check "JUnit: <skipped>" grep -q "<skipped" "$out/junit.xml"
+check "JSON, JUnit and KTAP pass their real parsers" tests/reports/check-json.sh "$out"
+check "JUnit parses" tests/reports/check-junit.sh "$out"
+check "KTAP parses with the kernel's parser" tests/reports/check-ktap.sh "$out"
+check "no QEMU left" no_qemu_left_under "$out"
+end
+
 begin "suite: ./run.sh prepares a suite file's kernels and runs it"
 out=$work/suite-run-sh
 timeout 600 ./run.sh --no-deps --suite tests/suites/run-sh.suite -o "$out" >"$out.stdout" 2>"$out.stderr"
