@@ -25,9 +25,22 @@ all: host guest
 host: $(BUILD)/vmemstress
 guest: $(BUILD)/vmemstress-guest
 
-$(BUILD)/vmemstress: $(HOST_SRCS) $(HEADERS)
+# The host's code is compiled once into objects and an archive that the
+# program and every unit test link against (a header change rebuilds all).
+HOST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(HOST_LIB_SRCS))
+HOST_LIB  := $(BUILD)/libvmemstress-host.a
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ $(HOST_SRCS) $(HOST_LIBS) -lm $(EXTRA_LDFLAGS)
+	$(CC) $(CFLAGS) $(HOST_CFLAGS) -c -o $@ $<
+
+$(HOST_LIB): $(HOST_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/vmemstress: host/main.c $(HOST_LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(HOST_CFLAGS) -o $@ host/main.c $(HOST_LIB) $(HOST_LIBS) -lm $(EXTRA_LDFLAGS)
 
 # The guest is PID 1 in an initramfs with no libraries: link it statically.
 $(BUILD)/vmemstress-guest: $(GUEST_SRCS) $(HEADERS)
@@ -35,9 +48,9 @@ $(BUILD)/vmemstress-guest: $(GUEST_SRCS) $(HEADERS)
 	$(CC) $(CFLAGS) -static $(shell pkg-config --cflags json-c) -o $@ $(GUEST_SRCS) \
 		-Wl,-Bstatic -ljson-c -lnuma -luring -lbpf -lelf -lz -lzstd
 
-$(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB_SRCS) $(HEADERS)
+$(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(HOST_CFLAGS) -Ihost -DSRCDIR='"$(CURDIR)"' -o $@ $< $(HOST_LIB_SRCS) $(HOST_LIBS) -lcmocka -lm
+	$(CC) $(CFLAGS) $(HOST_CFLAGS) -Ihost -DSRCDIR='"$(CURDIR)"' -o $@ $< $(HOST_LIB) $(HOST_LIBS) -lcmocka -lm
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
@@ -77,4 +90,4 @@ bench: all
 	@tests/bench/run.sh
 
 clean:
-	rm -rf $(BUILD)/vmemstress $(BUILD)/vmemstress-guest $(BUILD)/tests
+	rm -rf $(BUILD)/vmemstress $(BUILD)/vmemstress-guest $(BUILD)/tests $(BUILD)/obj $(HOST_LIB)

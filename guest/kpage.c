@@ -408,6 +408,16 @@ int kpage_read(uint64_t pfn, struct kpage *k, struct err *e)
 	}
 	flags = at_u64(buf, K.o_flags);
 	k->refcount = at_i32(buf, K.o_refcount);
+	/* pages the kernel uses for itself overlay struct page with other
+	 * structs (struct slab, page tables): their "mapping" is not one */
+	uint64_t kpf = 0;
+	struct err ke;
+	if (kpageflags_read(k->head_pfn, 1, &kpf, &ke) == 0 && (kpf & (KPF(KPF_SLAB) | KPF(KPF_PGTABLE)))) {
+		k->mapping = kpf & KPF(KPF_SLAB) ? "slab" : "pgtable";
+		k->nr = 1;
+		pageblock_type(pfn, k);
+		return 0;
+	}
 	k->lru = flags >> K.pg_lru & 1;
 	k->private_ = K.pg_private >= 0 && (flags >> K.pg_private & 1);
 	uint64_t mapping = at_u64(buf, K.o_mapping);

@@ -28,7 +28,8 @@ struct kpage {
 	uint32_t pte_mapped;     /* large: subpages mapped by at least one PTE */
 	int64_t pte_total;       /* large: PTE mappings over all subpages */
 	int64_t pincount;        /* large: the folio's pincount; -1: not kept (small page) */
-	const char *mapping;     /* "anon", "file", "movable_ops", "ksm", "none" */
+	const char *mapping;     /* "anon", "file", "movable_ops", "ksm", "none";
+				  * "slab", "pgtable": the kernel's own, no mapping */
 	char aops[48];           /* file: the symbol of its address_space_operations
 				  * (shmem_aops, secretmem_aops, ...); "" unknown */
 	bool lru, swapcache, private_;

@@ -131,8 +131,11 @@ void reason_from_counters(const struct page_counters *k, struct declared_hold d,
 		m->reason = movable_zone ? VMS_REASON_UNMOVABLE_IN_MOVABLE : VMS_REASON_UNMOVABLE_ALLOCATION;
 		m->as_declared = is(d.kind, "unmovable") || !d.kind || !d.kind[0];
 		snprintf(m->words, sizeof(m->words), "not on the LRU and no movable_ops: %s%s",
-			 k->refcount == 0 ? "a free page outside the buddy lists"
-			 : is(k->mapping, "none") ? "a kernel allocation" : "it cannot migrate",
+			 k->refcount == 0			? "a free page outside the buddy lists"
+			 : is(k->mapping, "slab")		? "a kernel allocation (slab)"
+			 : is(k->mapping, "pgtable")		? "a kernel allocation (page table)"
+			 : is(k->mapping, "none")		? "a kernel allocation"
+							: "it cannot migrate",
 			 movable_zone ? ", inside ZONE_MOVABLE" : "");
 		if (k->refcount == 0 && !movable_zone)
 			m->reason = VMS_REASON_UNKNOWN;  /* free, yet refused: nothing names why */

@@ -338,12 +338,13 @@ static int parse_counters(struct json_object *o, struct page_counters *k, struct
 	    get_bool(c, "swapcache", &k->swapcache, e) < 0 || get_bool(c, "private", &k->private_, e) < 0 ||
 	    get_str(c, "migratetype", false, k->migratetype, sizeof(k->migratetype), e) < 0)
 		return err_wrap(e, "kernel");
-	static const char *const kinds[] = { "anon", "file", "movable_ops", "ksm", "none" };
+	static const char *const kinds[] = { "anon", "file", "movable_ops", "ksm", "none", "slab", "pgtable" };
 	bool known = false;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		known |= strcmp(k->mapping, kinds[i]) == 0;
 	if (!known)
-		return err_set(e, "kernel.mapping \"%s\" is not anon, file, movable_ops, ksm or none", k->mapping);
+		return err_set(e, "kernel.mapping \"%s\" is not anon, file, movable_ops, ksm, none, slab or pgtable",
+			       k->mapping);
 	if (json_object_object_get_ex(c, "folio", &f)) {
 		int64_t head, nr, pte_mapped;
 		if (!json_object_is_type(f, json_type_object) || get_i64(f, "head_pfn", 0, INT64_C(1) << 52, &head, e) < 0 ||

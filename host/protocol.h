@@ -60,7 +60,7 @@ struct page_counters {
 	uint64_t pte_mapped;       /* large: subpages with a PTE mapping */
 	int64_t pte_mappings;      /* large: PTE mappings over all subpages */
 	int64_t pincount;          /* large: the folio's pincount; -1 not kept */
-	char mapping[16];          /* anon, file, movable_ops, ksm, none */
+	char mapping[16];          /* anon, file, movable_ops, ksm, none; slab, pgtable (the kernel's) */
 	char aops[48];             /* file: its address_space_operations symbol; "" unknown */
 	bool lru, swapcache, private_;
 	char migratetype[24];      /* of its pageblock; "" not measured */

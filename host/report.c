@@ -151,7 +151,10 @@ void report_evaluate(struct report *r)
 		for (int i = 0; i < r->populate.npops && i < VMS_MAX_POPULATIONS; i++) {
 			const struct pop_state *p = &r->populate.pops[i];
 			/* a case that was never built is not shown, never passed */
-			const char *why = p->pages && p->in_region == 0 ? "none of its pages landed in the virtio-mem region"
+			/* none in the region and none moved: they never got there
+			 * (pages the kernel moved out, as at pin time, did) */
+			const char *why = p->pages && p->in_region == 0 && p->moved == 0
+						  ? "none of its pages landed in the virtio-mem region"
 					  : p->thp_pages == 0 ? "the kernel gave base pages, no THPs"
 							       : NULL;
 			if (why) {

@@ -237,6 +237,10 @@ static void kernel_allocations_and_the_movable_zone(void **state)
 	/* the same inside ZONE_MOVABLE must never happen */
 	v = classify_one(-1, small(1, 0, "none", false), "Movable");
 	assert_int_equal(v.reason, VMS_REASON_UNMOVABLE_IN_MOVABLE);
+	/* a slab page: struct slab overlays struct page, no mapping to read */
+	v = classify_one(-1, small(1, 0, "slab", false), "Normal");
+	assert_int_equal(v.reason, VMS_REASON_UNMOVABLE_ALLOCATION);
+	assert_non_null(strstr(v.evidence, "a kernel allocation (slab)"));
 	/* movable_ops pages (zsmalloc, balloon) can move although off the LRU */
 	v = classify_one(-1, small(1, 0, "movable_ops", false), "Movable");
 	assert_int_equal(v.reason, VMS_REASON_ISOLATION_FALSE_POSITIVE);
