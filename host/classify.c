@@ -114,10 +114,13 @@ void reason_from_counters(const struct page_counters *k, struct declared_hold d,
 	m->extra = k->refcount - base;
 	/* what the owner said it holds, in references */
 	int64_t declared = 0;
-	if (is(d.kind, "gup") || is(d.kind, "transient"))
+	if (is(d.kind, "gup"))
 		declared = (int64_t)d.refs * nr;
 	else if (is(d.kind, "pin"))
 		declared = (int64_t)d.refs * (k->large ? nr : PIN_BIAS);
+	/* short-lived references may be GUP references or pins (6.1's
+	 * process_vm_readv pins): at most one of either per page at a time */
+	int64_t transient_max = (int64_t)d.refs * (k->large ? nr : PIN_BIAS + 1);
 	m->expected = base + declared;
 	bool pinned = k->large ? k->pincount > 0 : m->extra >= PIN_BIAS;
 	bool movable_zone = is(zone, "Movable");
@@ -180,11 +183,11 @@ void reason_from_counters(const struct page_counters *k, struct declared_hold d,
 		m->as_declared = true;
 		snprintf(m->words, sizeof(m->words), "extra %" PRId64 " = the declared GUP reference%s%s", m->extra,
 			 declared == 1 ? "" : "s", bias);
-	} else if (is(d.kind, "transient") && m->extra <= declared) {
+	} else if (is(d.kind, "transient") && m->extra <= transient_max) {
 		m->reason = VMS_REASON_TRANSIENT_REFERENCE;
 		m->as_declared = true;
-		snprintf(m->words, sizeof(m->words), "extra %" PRId64 ", within the declared transient references%s",
-			 m->extra, bias);
+		snprintf(m->words, sizeof(m->words), "extra %" PRId64 "%s, within the declared transient references or pins",
+			 m->extra, pinned ? (k->large ? " (pincount set)" : " (a pin)") : "");
 	} else {
 		m->reason = VMS_REASON_UNACCOUNTED_REFERENCE;
 		snprintf(m->words, sizeof(m->words), "extra %" PRId64 "%s, declared %" PRId64 ": %" PRId64
@@ -358,7 +361,9 @@ void classify_block(const struct scenario *s, const struct guest_state *st, cons
 		return;
 	}
 	uint64_t kernelish = sb->slab + sb->pgtable + sb->other + sb->noflags;
-	if (kernelish && strcmp(zone, "Movable") != 0) {
+	/* a zone is needed to call it unmovable: a block whose memory block
+	 * is already gone (being removed) has none */
+	if (kernelish && zone[0] && strcmp(zone, "Movable") != 0) {
 		v->reason = VMS_REASON_UNMOVABLE_ALLOCATION;
 		snprintf(v->evidence, sizeof(v->evidence),
 			 "none of ours; %s zone; %" PRIu64 " slab, %" PRIu64 " page-table, %" PRIu64 " other kernel, %" PRIu64

@@ -347,21 +347,19 @@ end
 
 begin "transient references caught mid-unplug: measured within what the reader declared, gone when it ends"
 out=$work/transient-short
-run_host "$out" --json "$out.json" tests/scenarios/transient-short.ini
+# whether the reader's pin is there when the kernel tries is a race the
+# kernel mostly loses in 2 s: try up to three times to catch a stay
+for attempt in 1 2 3; do
+	run_host "$out" --json "$out.json" tests/scenarios/transient-short.ini
+	jqt "$out.json" '.steps[0].reached' || break
+	echo "    (attempt $attempt: the kernel won the race, nothing stayed)"
+done
 r=$out.json
 check "exit status 0 (got $rc)" test "$rc" = 0
-# under TCG the delayed unplug takes about 11 s: blocks must still be busy
-# at 3 s; with KVM it may finish in time, and then nothing is there to measure
-if jqt "$r" '.vm.accel != "tcg" and .steps[0].reached'; then
-	echo "    (KVM: the unplug finished within 3 s, nothing stayed to measure)"
-else
-	check "the step ended with the reader's blocks still plugged" jqt "$r" '(.steps[0].reached | not) and (.steps[0].stayed | length) > 0'
-	check "what stayed is the reader's, transient-reference, from its counters" all_stayed \
-		'.owner == "busy" and .reason == "transient-reference" and (.basis == "measured" or .basis == "census")'
-	check "the busy pages' counters are within the declared reference" jqt "$r" \
-		'all(.steps[0].stayed[] | select(.basis == "measured"); .counters.extra >= 0 and .counters.extra <= 1)'
-	check "confirmed: the blocks went when the reader ended" all_stayed '.released_by == "busy" and (.confirmation | test("ended the process_vm_readv reader"))'
-fi
+check "a block the reader kept busy stayed when the step ended" jqt "$r" '(.steps[0].reached | not) and (.steps[0].stayed | length) > 0'
+check "it is the reader's, transient-reference, measured" all_stayed '.owner == "busy" and .reason == "transient-reference" and .basis == "measured"'
+check "its extra is within one reference or pin (6.1's process_vm_readv pins: 1024)" all_stayed '.counters.extra >= 0 and .counters.extra <= 1025'
+check "confirmed: the block went when the reader ended" all_stayed '.released_by == "busy" and (.confirmation | test("ended the process_vm_readv reader"))'
 end
 
 begin "secretmem in ZONE_NORMAL: its blocks stay, refused for kernel allocations measured in them"
