@@ -88,10 +88,7 @@ int proto_kernel_log(struct json_object *msg, FILE *out, struct err *e)
 	int len = json_object_get_string_len(t);
 	/* the guest's text, but only printable bytes and line breaks: it is
 	 * read in terminals and editors */
-	for (int i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		fputc(ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ? ch : '?', out);
-	}
+	fput_text(out, s, (size_t)len, true);
 	struct json_object *tr;
 	if (json_object_object_get_ex(msg, "truncated", &tr) && json_object_get_boolean(tr))
 		fputs("[vmemstress: the guest cut the log here: 1 MiB]\n", out);

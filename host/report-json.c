@@ -260,7 +260,7 @@ int report_write_json(const struct report *r, const char *path, struct err *e)
 	struct json_object *o = report_to_json(r);
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
+	FILE *f = fopen_output(tmp);
 	if (!f) {
 		json_object_put(o);
 		return err_sys(e, "cannot write %s", tmp);

@@ -511,7 +511,7 @@ static void save_kernel_log(struct ctx *c)
 	snprintf(path, sizeof(path), "%s/kernel.log", c->o->outdir);
 	FILE *f = NULL;
 	if (guest_send(&c->link, proto_cmd_kernel_log(), &e) < 0 ||
-	    guest_expect(&c->link, "kernel-log", now_ms() + 15000, &msg, &e) < 0 || !(f = fopen(path, "w")) ||
+	    guest_expect(&c->link, "kernel-log", now_ms() + 15000, &msg, &e) < 0 || !(f = fopen_output(path)) ||
 	    proto_kernel_log(msg, f, &e) < 0)
 		debug("no kernel.log: %s", e.msg[0] ? e.msg : strerror(errno));
 	if (f)
@@ -557,7 +557,12 @@ int run_scenario(const struct run_options *o, const struct scenario *s, struct r
 	}
 	char path[600];
 	snprintf(path, sizeof(path), "%s/guest.log", o->outdir);
-	c.guest_log = fopen(path, "w");
+	if (!(c.guest_log = fopen_output(path))) {
+		err_sys(&e, "cannot write %s", path);
+		fail_in(&c, "setup", &e);
+		report_evaluate(r);
+		return report_exit_status(r);
+	}
 
 	if (phase_boot(&c, t0) == 0 && phase_plug(&c) == 0 && phase_populate(&c) == 0)
 		for (int i = 0; i < s->nsteps; i++)

@@ -180,7 +180,7 @@ static int qemu_start(struct vm *vm, const struct vm_config *c, uint64_t deadlin
 	snprintf(q->log_path, sizeof(q->log_path), "%s/qemu.log", c->outdir);
 	char qmplog[600];
 	snprintf(qmplog, sizeof(qmplog), "%s/qmp.log", c->outdir);
-	q->qmp_log = fopen(qmplog, "w");
+	q->qmp_log = fopen_output(qmplog);
 
 	bool kvm = c->accel != ACCEL_TCG && kvm_usable();
 	if (c->accel == ACCEL_KVM && !kvm)
