@@ -47,9 +47,8 @@ static struct json_object *state_json(const struct report *r, const struct guest
 	for (uint64_t b = 0; b < st->nblocks; b++) {
 		bool plugged = st->map[b] == VMS_BLOCK_PLUGGED_C;
 		struct json_object *held = NULL;
-		for (size_t i = 0; i < st->nheld; i++) {
-			if (st->held[i].block != b)
-				continue;
+		size_t nh, h0 = held_find(st, b, &nh);
+		for (size_t i = h0; i < h0 + nh; i++) {
 			if (!held)
 				held = json_object_new_object();
 			json_object_object_add(held, r->scn->pops[st->held[i].pop].name, J_INT(st->held[i].pages));

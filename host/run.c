@@ -219,6 +219,10 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	uint64_t deadline = t0 + timeout;
 	progress("booting %s (%s)", c->o->kernel, c->vm.ops->name);
 	int rc = c->vm.ops->start(&c->vm, &vc, deadline, &e);
+	/* the backend holds its connections now: the directory can go before
+	 * anything can kill us with SIGKILL (empty, or rmdir fails harmlessly) */
+	if (rmdir(c->sockdir) == 0)
+		c->sockdir[0] = 0;
 	snprintf(r->accel, sizeof(r->accel), "%s", c->vm.accel);
 	snprintf(r->hypervisor, sizeof(r->hypervisor), "%s", c->vm.hypervisor);
 	if (rc < 0)
@@ -341,10 +345,8 @@ static int kick_and_wait(struct ctx *c, const struct scn_step *step, uint64_t *s
 static const char *block_zone_of(const struct ctx *c, const struct guest_state *st, uint64_t block)
 {
 	uint64_t mb = (c->r->region.addr + block * c->r->region.block_size) / c->r->memory_block_size;
-	for (size_t i = 0; i < st->nmblocks; i++)
-		if (st->mblocks[i].index == mb)
-			return st->mblocks[i].zone;
-	return "";
+	const struct mem_block *m = mblock_find(st, mb);
+	return m ? m->zone : "";
 }
 
 /* Blocks stayed: name a reason for each, then confirm by intervention:

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "known-bugs.h"
+#include "protocol.h"
 #include "scenario.h"
 #include "suite-file.h"
 #include "units.h"
@@ -206,6 +207,87 @@ static void text_for_terminals(void **state)
 	free(out);
 }
 
+/* 4: what the guest claims is checked against what the host knows. */
+static int hello(uint64_t mbs, struct err *e)
+{
+	char line[300];
+	struct json_object *msg;
+	const char *type;
+	struct guest_hello h;
+	snprintf(line, sizeof(line), "{\"type\":\"hello\",\"proto\":%d,\"program\":\"x\",\"kernel\":\"k\","
+		 "\"memory_block_size\":%llu}", VMS_PROTO_VERSION, (unsigned long long)mbs);
+	assert_int_equal(proto_parse_line(line, &msg, &type, e), 0);
+	int r = proto_hello(msg, &h, e);
+	json_object_put(msg);
+	return r;
+}
+
+static void guest_block_sizes(void **state)
+{
+	struct err e = { "" };
+	assert_int_equal(hello(128u << 20, &e), 0);
+	assert_int_equal(hello(16u << 20, &e), 0);
+	assert_int_equal(hello(1, &e), -1);
+	assert_non_null(strstr(e.msg, "memory_block_size 1 is not a power of two of at least 16 MiB"));
+	assert_int_equal(hello(8u << 20, &e), -1);
+	assert_int_equal(hello((128u << 20) + 4096, &e), -1);
+	assert_non_null(strstr(e.msg, "memory_block_size 134221824 is not a power of two"));
+}
+
+static const char *const names[] = { "a", "b" };
+static const struct state_expect X = {
+	.nblocks = 8, .first_mblock = 32, .last_mblock = 33, .npops = 2, .pop_names = names,
+};
+#define POPS "\"populations\":[" \
+	"{\"name\":\"a\",\"type\":\"anon\",\"pages\":4,\"in_region\":4,\"absent\":0,\"moved\":0,\"verified\":4,\"corrupted\":0}," \
+	"{\"name\":\"b\",\"type\":\"anon\",\"pages\":4,\"in_region\":4,\"absent\":0,\"moved\":0,\"verified\":4,\"corrupted\":0}]"
+#define MB(a, b) "\"memory_blocks\":[{\"index\":" #a ",\"state\":\"online\",\"zone\":\"Movable\"}," \
+	"{\"index\":" #b ",\"state\":\"online\",\"zone\":\"Movable\"}]"
+
+static int state_line(const char *body, struct guest_state *gs, struct err *e)
+{
+	char line[2000];
+	struct json_object *msg;
+	const char *type;
+	snprintf(line, sizeof(line), "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPPPUUUU\",%s}", body);
+	assert_int_equal(proto_parse_line(line, &msg, &type, e), 0);
+	int r = proto_state(msg, &X, gs, e);
+	json_object_put(msg);
+	return r;
+}
+
+static void guest_lists_in_order(void **state)
+{
+	struct guest_state gs;
+	struct err e = { "" };
+	/* in order: accepted, and found by block */
+	if (state_line(POPS "," MB(32, 33) ",\"held\":[{\"block\":1,\"pages\":{\"a\":3,\"b\":1}},"
+			       "{\"block\":5,\"pages\":{\"b\":2}}]", &gs, &e) < 0)
+		fail_msg("%s", e.msg);
+	size_t n, first = held_find(&gs, 1, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(gs.held[first].block, 1);
+	first = held_find(&gs, 5, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(gs.held[first].pages, 2);
+	held_find(&gs, 3, &n);
+	assert_int_equal(n, 0);
+	assert_non_null(mblock_find(&gs, 33));
+	assert_null(mblock_find(&gs, 34));
+	guest_state_free(&gs);
+	/* a block twice, or out of order: refused */
+	assert_int_equal(state_line(POPS "," MB(32, 33) ",\"held\":[{\"block\":3,\"pages\":{\"a\":1}},"
+				    "{\"block\":3,\"pages\":{\"b\":2}}]", &gs, &e), -1);
+	assert_non_null(strstr(e.msg, "held[1]: block 3 does not follow block 3"));
+	assert_int_equal(state_line(POPS "," MB(32, 33) ",\"held\":[{\"block\":4,\"pages\":{\"a\":1}},"
+				    "{\"block\":2,\"pages\":{\"b\":2}}]", &gs, &e), -1);
+	assert_non_null(strstr(e.msg, "held[1]: block 2 does not follow block 4"));
+	assert_int_equal(state_line(POPS "," MB(33, 32) ",\"held\":[]", &gs, &e), -1);
+	assert_non_null(strstr(e.msg, "memory_blocks[1]: memory block 32 does not follow 33"));
+	assert_int_equal(state_line(POPS "," MB(32, 32) ",\"held\":[]", &gs, &e), -1);
+	assert_non_null(strstr(e.msg, "memory_blocks[1]: memory block 32 does not follow 32"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +299,8 @@ int main(void)
 		cmocka_unit_test(outputs_do_not_follow_links),
 		cmocka_unit_test(long_paths_are_errors),
 		cmocka_unit_test(text_for_terminals),
+		cmocka_unit_test(guest_block_sizes),
+		cmocka_unit_test(guest_lists_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
