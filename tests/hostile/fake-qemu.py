@@ -96,7 +96,12 @@ nblocks = region // block
 
 
 def send(sock, obj):
-    sock.sendall((json.dumps(obj) + "\n").encode())
+    line = json.dumps(obj)
+    if MODE == "terminal":
+        # raw bytes, as a hostile guest would send them: json-c takes
+        # control characters inside strings as they are
+        line = json.dumps(obj, ensure_ascii=False).replace("\\u001b", "\x1b").replace("\\u0007", "\x07")
+    sock.sendall((line + "\n").encode())
 
 
 class Lines:
@@ -154,7 +159,7 @@ def state(step, names, plugged_blocks):
           "memory_blocks": [{"index": i, "state": "online", "zone": "Movable"} for i in range(first, last + 1)],
           "held": []}
     if MODE == "flood-held":
-        st["held"] = [{"block": b, "pages": {names[0]: 1}} for b in range(nblocks)]
+        st["held"] = [{"block": b, "pages": {n: 1 for n in names}} for b in range(nblocks)]
     elif MODE == "bad-held":
         st["held"] = [{"block": 3, "pages": {names[0]: 1}}, {"block": 3, "pages": {names[0]: 2}}]
     return st
@@ -226,7 +231,7 @@ while True:
         gl.buf += d
         for m in pending(gl):
             if not guest_answer(m):
-                guest_on = False
+                sys.exit(0)  # powered off: QEMU ends
     if q in r:
         d = q.recv(65536)
         if not d:
