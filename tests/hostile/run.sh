@@ -53,6 +53,7 @@ cp "$scn" "$work/a,logfile=.ini"
 fake argv "$work/out,logfile=x" "$work/a,logfile=.ini"
 check "the console path is the output directory's, commas doubled" \
 	grep -qxF -- "file,id=console,path=$work/out,,logfile=x/console.log" "$out.argv"
+# shellcheck disable=SC2016 # the inner script expands $1
 check "no chardev option but the escaped ones" \
 	bash -c '! grep -- "logfile=" "$1" | grep -vq ",,logfile="' _ "$out.argv"
 check "exit 2 (QEMU exited)" test "$rc" = 2
@@ -80,6 +81,7 @@ scn8=$work/big8.ini
 TIMEFORMAT=%U
 { time fake flood-held "$work/flood-held" "$scn8"; } 2>"$work/flood-held.cpu"
 check "exit 0 (the claims are possible)" test "$rc" = 0
+# shellcheck disable=SC2016 # awk's $1
 check "under 5 s of CPU (measured: $(cat "$work/flood-held.cpu") s)" \
 	awk '{ exit !($1 < 5) }' "$work/flood-held.cpu"
 check "every held block is in report.json" \
