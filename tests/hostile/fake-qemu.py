@@ -82,6 +82,10 @@ for i, a in enumerate(argv):
         block = int(opt_value(argv[i + 1], "block-size").rstrip("K")) << 10
         requested = int(opt_value(argv[i + 1], "requested-size").rstrip("M")) << 20
 
+if os.environ.get("FAKE_QEMU_ARGV"):
+    # the host's socket directory as QEMU finds it: private, 0700
+    with open(os.environ["FAKE_QEMU_ARGV"] + ".sockdir", "w") as f:
+        f.write("%o\n" % (os.stat(os.path.dirname(qmp_path)).st_mode & 0o7777))
 gsrv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 gsrv.bind(guest_path)
 gsrv.listen(1)

@@ -121,6 +121,7 @@ kill -KILL "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 for _ in $(seq 1 50); do nothing_left "$out" && break; sleep 0.1; done  # PR_SET_PDEATHSIG
 check "the fake QEMU was started" test -n "$sockdir"
+check "it found the socket directory private (0700)" grep -qx 700 "$out.argv.sockdir"
 check "its socket directory is gone" test ! -e "${sockdir:-/nonexistent}"
 check "no QEMU left" nothing_left "$out"
 end
