@@ -20,7 +20,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HEADERS := $(wildcard common/*.h host/*.h guest/*.h)
 
-.PHONY: all host guest check unit integration check-thp-bug fuzz check-asan bench clean
+.PHONY: all host guest check unit hostile integration check-thp-bug fuzz check-asan bench clean
 all: host guest
 host: $(BUILD)/vmemstress
 guest: $(BUILD)/vmemstress-guest
@@ -58,7 +58,12 @@ unit: $(UNIT_BINS)
 integration: all
 	@tests/integration/run.sh
 
-check: unit integration
+# Hostile guests and command lines without a VM: a stand-in QEMU with
+# scripted guests (tests/hostile/fake-qemu.py), about 10 s.
+hostile: all
+	@tests/hostile/run.sh
+
+check: unit hostile integration
 
 # Opt-in (builds two kernels from source: README.md has the times): the THP
 # mapcount bug must be detected by name every time, the fixed kernel pass.
@@ -83,6 +88,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-o
 check-asan: guest
 	$(MAKE) -s BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" host $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
 	@tests/run-unit.sh $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
+	@VMS_HOST=$(BUILD)/asan/vmemstress tests/hostile/run.sh
 	@VMS_HOST=$(BUILD)/asan/vmemstress tests/integration/run.sh
 
 # Figures, never assertions: README.md, "Speed", records them.

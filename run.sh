@@ -108,22 +108,62 @@ if [ -n "$lv_backend" ] && [ -z "$lv_connect" ] && [ -z "${VMS_LIBVIRT_PRIVATE:-
 	fi
 fi
 
-# Split off our own options (they come first); remember whether a scenario
-# file was given (a last argument that is an existing file ending in .ini).
+# Split off our own options, wherever they are, keeping the others (the
+# host program's) in their order; remember whether a scenario file was
+# given: an argument that is no option nor an option's value (the host
+# program takes options and the scenario in any order, as getopt does).
 kpkg="" kdeb="" kimage="" kmods="" ksrc="" kpatches="" suite=""
-need() { [ "$2" -ge 2 ] || { echo "vmemstress: $1 needs a value (see ./run.sh --help)" >&2; exit 3; }; }
-while [ $# -gt 0 ]; do
+need() { [ "$2" -ge 1 ] || { echo "vmemstress: $1 needs a value (see ./run.sh --help)" >&2; exit 3; }; }
+# host_takes_value ARG: is the next argument ARG's value (the host
+# program's options with a required argument, long or short, clustered)?
+host_takes_value() {
 	case "$1" in
-	--no-deps) deps=0; shift ;;
-	--debian-kernel) need "$1" $#; kpkg=$2; shift 2 ;;
-	--kernel-deb) need "$1" $#; kdeb=$2; shift 2 ;;
-	--kernel) need "$1" $#; kimage=$2; shift 2 ;;
-	--modules) need "$1" $#; kmods=$2; shift 2 ;;
-	--kernel-src) need "$1" $#; ksrc=$2; shift 2 ;;
-	--patches) need "$1" $#; kpatches=$2; shift 2 ;;
-	--suite) need "$1" $#; suite=$2; shift 2 ;;
-	--suite=*) suite=${1#--suite=}; shift ;;
-	*) break ;;
+	--*=*) return 1 ;;
+	--initrd|--outdir|--json|--suite-kernel|--jobs|--baseline|--run-timeout|--accel|--qemu|\
+	--boot-timeout|--cmdline|--kernel-config|--known-bugs|--backend|--connect) return 0 ;;
+	--*) return 1 ;;
+	-?*)
+		rest=${1#-}
+		while [ -n "$rest" ]; do
+			c=${rest%"${rest#?}"}
+			rest=${rest#?}
+			case "$c" in
+			k|i|o|j|a) [ -z "$rest" ]; return ;;
+			esac
+		done
+		return 1 ;;
+	esac
+	return 1
+}
+n=$# positional="" dashdash=""
+while [ "$n" -gt 0 ]; do
+	a=$1
+	shift
+	n=$((n - 1))
+	if [ -n "$dashdash" ]; then
+		set -- "$@" "$a"
+		positional=1
+		continue
+	fi
+	case "$a" in
+	--no-deps) deps=0 ;;
+	--debian-kernel) need "$a" "$n"; kpkg=$1; shift; n=$((n - 1)) ;;
+	--kernel-deb) need "$a" "$n"; kdeb=$1; shift; n=$((n - 1)) ;;
+	--kernel) need "$a" "$n"; kimage=$1; shift; n=$((n - 1)) ;;
+	--modules) need "$a" "$n"; kmods=$1; shift; n=$((n - 1)) ;;
+	--kernel-src) need "$a" "$n"; ksrc=$1; shift; n=$((n - 1)) ;;
+	--patches) need "$a" "$n"; kpatches=$1; shift; n=$((n - 1)) ;;
+	--suite) need "$a" "$n"; suite=$1; shift; n=$((n - 1)) ;;
+	--suite=*) suite=${a#--suite=} ;;
+	--) dashdash=1; set -- "$@" "$a" ;;
+	-?*)
+		set -- "$@" "$a"
+		if host_takes_value "$a" && [ "$n" -gt 0 ]; then
+			set -- "$@" "$1"
+			shift
+			n=$((n - 1))
+		fi ;;
+	*) set -- "$@" "$a"; positional=1 ;;
 	esac
 done
 [ -n "$kpatches" ] && [ -z "$ksrc" ] && ksrc=debian
@@ -137,10 +177,7 @@ if [ -n "$kmods" ] && [ -z "$kimage" ]; then
 	echo "vmemstress: --modules goes with --kernel" >&2
 	exit 3
 fi
-for last in "$@"; do :; done
-case "${last:-}" in
-*.ini) [ -f "$last" ] && scenario=given ;;
-esac
+[ -n "$positional" ] && scenario=given
 
 if [ "$deps" = 1 ]; then
 	"$top/scripts/deps.sh" || exit 3

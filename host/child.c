@@ -14,7 +14,7 @@
 int child_spawn(struct child *c, char *const argv[], const char *log_path, struct err *e)
 {
 	memset(c, 0, sizeof(*c));
-	int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (logfd < 0)
 		return err_sys(e, "open %s", log_path);
 	/* exec failure is reported through a close-on-exec pipe */

@@ -59,8 +59,9 @@ static int main_holder(const struct guest_state *st, uint64_t block, uint64_t *p
 {
 	int best = -1;
 	*pages = 0;
-	for (size_t i = 0; i < st->nheld; i++)
-		if (st->held[i].block == block && st->held[i].pages > *pages) {
+	size_t n, first = held_find(st, block, &n);
+	for (size_t i = first; i < first + n; i++)
+		if (st->held[i].pages > *pages) {
 			*pages = st->held[i].pages;
 			best = st->held[i].pop;
 		}

@@ -25,7 +25,9 @@ int guest_send(struct guest_link *g, struct json_object *cmd, struct err *e)
 	size_t len;
 	const char *s = json_object_to_json_string_length(cmd, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (g->log) {
-		fprintf(g->log, "%llu > %s\n", (unsigned long long)now_ms(), s);
+		fprintf(g->log, "%llu > ", (unsigned long long)now_ms());
+		fput_text(g->log, s, strlen(s), false);
+		fputc('\n', g->log);
 		fflush(g->log);
 	}
 	int r = 0;
@@ -96,7 +98,10 @@ int guest_expect(struct guest_link *g, const char *want, uint64_t deadline_ms, s
 			continue;
 		}
 		if (g->log) {
-			fprintf(g->log, "%llu < %s\n", (unsigned long long)now_ms(), line);
+			/* the guest's bytes as they came, but none a terminal obeys */
+			fprintf(g->log, "%llu < ", (unsigned long long)now_ms());
+			fput_text(g->log, line, strlen(line), false);
+			fputc('\n', g->log);
 			fflush(g->log);
 		}
 		const char *type;

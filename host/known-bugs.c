@@ -15,12 +15,23 @@ struct kb_ctx {
 	struct known_bug *cur;
 	struct err *e;
 	bool failed;
+	char seen[12][16];   /* keys of the current [bug] given so far */
+	int nseen;
 };
 
 static char *kb_reader(char *buf, int size, void *stream)
 {
 	struct kb_ctx *c = stream;
-	return ini_next_line(&c->text, &c->line, buf, size);
+	bool too_long;
+	if (c->failed)
+		return NULL;
+	char *line = ini_next_line(&c->text, &c->line, buf, size, &too_long);
+	if (too_long) {
+		err_set(c->e, "%s:%d: line longer than %d characters (the INI reader's limit)", c->path, c->line,
+			INI_LINE_MAX(size));
+		c->failed = true;
+	}
+	return line;
 }
 
 __attribute__((format(printf, 3, 4))) static int kb_fail(struct kb_ctx *c, const char *key, const char *fmt, ...)
@@ -51,15 +62,25 @@ static int kb_handler(void *user, const char *section, const char *key, const ch
 		return 0;
 	if (strncmp(section, "bug ", 4) != 0 || !section[4])
 		return kb_fail(c, key, "outside a [bug NAME] section");
-	if (!c->cur || strcmp(c->cur->name, section + 4) != 0) {
+	if (!c->cur || strncmp(c->cur->name, section + 4, sizeof(c->cur->name) - 1) != 0) {
+		for (int i = 0; i < c->kb->n; i++)
+			if (strncmp(c->kb->bugs[i].name, section + 4, sizeof(c->kb->bugs[i].name) - 1) == 0)
+				return kb_fail(c, key, "[%s] given twice (first at line %d)", section,
+					       c->kb->bugs[i].line);
 		if (c->kb->n == KB_MAX)
 			return kb_fail(c, key, "more than %d bugs", KB_MAX);
+		c->nseen = 0;
 		c->cur = &c->kb->bugs[c->kb->n++];
 		memset(c->cur, 0, sizeof(*c->cur));
 		snprintf(c->cur->name, sizeof(c->cur->name), "%s", section + 4);
 		c->cur->reason = -1;
 		c->cur->line = c->line;
 	}
+	for (int i = 0; i < c->nseen; i++)
+		if (strcmp(c->seen[i], key) == 0)
+			return kb_fail(c, key, "given twice in [%s]", section);
+	if (c->nseen < (int)(sizeof(c->seen) / sizeof(c->seen[0])))
+		snprintf(c->seen[c->nseen++], sizeof(c->seen[0]), "%s", key);
 	struct known_bug *b = c->cur;
 	char buf[300];
 	snprintf(buf, sizeof(buf), "%s", value);

@@ -83,7 +83,10 @@ int linebuf_read(struct linebuf *lb, int fd, char **line, uint64_t deadline_ms, 
 		/* past the deadline, still take what is already there */
 		uint64_t now = now_ms();
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		int pr = poll(&pfd, 1, now >= deadline_ms ? 0 : (int)(deadline_ms - now));
+		/* in slices of at most a second: a wait past INT_MAX ms (24.8 days)
+		 * cast to int would be negative, which poll() takes as forever */
+		uint64_t left = now >= deadline_ms ? 0 : deadline_ms - now;
+		int pr = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
 		if (pr < 0 && errno != EINTR)
 			return err_sys(e, "poll");
 		if (pr > 0) {

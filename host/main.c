@@ -128,7 +128,14 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'k': o.kernel = optarg; break;
 		case 'i': o.initrd = optarg; break;
-		case 'o': o.outdir = optarg; break;
+		case 'o':
+			if (strlen(optarg) > VMS_MAX_OUTDIR || !*optarg) {
+				fprintf(stderr, "vmemstress: --outdir %.60s...: 1 to %d characters (its files' paths must fit)\n",
+					optarg, VMS_MAX_OUTDIR);
+				return EXIT_USAGE;
+			}
+			o.outdir = optarg;
+			break;
 		case 'J': json_path = optarg; break;
 		case 'S': so.path = optarg; break;
 		case 'b': so.baseline = optarg; break;
@@ -145,7 +152,7 @@ int main(int argc, char **argv)
 		}
 		case 'T':
 			if (parse_duration_ms(optarg, &so.run_timeout_ms) < 0 || !so.run_timeout_ms) {
-				fprintf(stderr, "vmemstress: --run-timeout %s: not a duration (e.g. 20m)\n", optarg);
+				fprintf(stderr, "vmemstress: --run-timeout %s: not a duration of at most 7 days (e.g. 20m)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -194,7 +201,7 @@ int main(int argc, char **argv)
 		case 'P': probe_libvirt = true; break;
 		case 'B':
 			if (parse_duration_ms(optarg, &o.boot_timeout_ms) < 0 || !o.boot_timeout_ms) {
-				fprintf(stderr, "vmemstress: --boot-timeout %s: not a duration (e.g. 90s, 2m)\n", optarg);
+				fprintf(stderr, "vmemstress: --boot-timeout %s: not a duration of at most 7 days (e.g. 90s, 2m)\n", optarg);
 				return EXIT_USAGE;
 			}
 			FORWARD("boot-timeout");
@@ -238,6 +245,11 @@ int main(int argc, char **argv)
 		if (o.kernel || o.initrd || json_path || check_only) {
 			fprintf(stderr, "vmemstress: with --suite, kernels come from --suite-kernel; --kernel, --initrd, "
 				"--json and --check are for single runs\n");
+			return EXIT_USAGE;
+		}
+		if (o.outdir && strlen(o.outdir) > VMS_MAX_SUITE_OUTDIR) {
+			fprintf(stderr, "vmemstress: --outdir %.60s...: a suite's is at most %d characters (its runs go in "
+				"OUTDIR/runs/KERNEL/SCENARIO)\n", o.outdir, VMS_MAX_SUITE_OUTDIR);
 			return EXIT_USAGE;
 		}
 		so.outdir = o.outdir;
@@ -334,7 +346,7 @@ int main(int argc, char **argv)
 	}
 	FILE *txt;
 	snprintf(path, sizeof(path), "%s/report.txt", o.outdir);
-	if ((txt = fopen(path, "w"))) {
+	if ((txt = fopen_output(path))) {
 		report_write_text(&r, txt);
 		fclose(txt);
 	}

@@ -88,10 +88,7 @@ int proto_kernel_log(struct json_object *msg, FILE *out, struct err *e)
 	int len = json_object_get_string_len(t);
 	/* the guest's text, but only printable bytes and line breaks: it is
 	 * read in terminals and editors */
-	for (int i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		fputc(ch == '\n' || ch == '\t' || (ch >= 0x20 && ch != 0x7f) ? ch : '?', out);
-	}
+	fput_text(out, s, (size_t)len, true);
 	struct json_object *tr;
 	if (json_object_object_get_ex(msg, "truncated", &tr) && json_object_get_boolean(tr))
 		fputs("[vmemstress: the guest cut the log here: 1 MiB]\n", out);
@@ -192,6 +189,13 @@ int proto_hello(struct json_object *msg, struct guest_hello *h, struct err *e)
 	    get_str(msg, "thp", false, h->thp, sizeof(h->thp), e) < 0 ||
 	    get_int(msg, "memory_block_size", UINT64_C(1) << 40, &h->memory_block_size, e) < 0)
 		return err_wrap(e, "guest hello");
+	/* Memory blocks are sections: a power of two, 16 MiB at least on every
+	 * architecture with memory hotplug (128 MiB on x86-64). A smaller claim
+	 * would let the guest send a block list per byte of the region. */
+	const uint64_t mbs = h->memory_block_size;
+	if (mbs < VMS_MIN_MEMORY_BLOCK || (mbs & (mbs - 1)))
+		return err_set(e, "guest hello: memory_block_size %llu is not a power of two of at least %u MiB",
+			       (unsigned long long)mbs, VMS_MIN_MEMORY_BLOCK >> 20);
 	struct json_object *v;
 	if (json_object_object_get_ex(msg, "uptime_ms", &v) &&
 	    get_int(msg, "uptime_ms", UINT64_C(1) << 40, &h->uptime_ms, e) < 0)
@@ -559,6 +563,12 @@ int proto_state(struct json_object *msg, const struct state_expect *x, struct gu
 				(unsigned long long)m->index);
 			goto bad;
 		}
+		/* in order, each once: the report looks them up by index */
+		if (i && m->index <= s->mblocks[i - 1].index) {
+			err_set(e, "memory_blocks[%zu]: memory block %llu does not follow %llu", i,
+				(unsigned long long)m->index, (unsigned long long)s->mblocks[i - 1].index);
+			goto bad;
+		}
 	}
 
 	/* which blocks hold which population's pages */
@@ -581,6 +591,13 @@ int proto_state(struct json_object *msg, const struct state_expect *x, struct gu
 		uint64_t block;
 		if (get_int(o, "block", x->nblocks - 1, &block, e) < 0) {
 			err_wrap(e, "held[%zu]", i);
+			goto bad;
+		}
+		/* in block order, each block once: the report finds a block's
+		 * entries by binary search (held_find), never by a scan per block */
+		if (s->nheld && block <= s->held[s->nheld - 1].block) {
+			err_set(e, "held[%zu]: block %llu does not follow block %llu", i, (unsigned long long)block,
+				(unsigned long long)s->held[s->nheld - 1].block);
 			goto bad;
 		}
 		json_object_object_get_ex(o, "pages", &pages);
@@ -658,6 +675,35 @@ int proto_offline(struct json_object *msg, const uint64_t *asked, int n, struct 
 				       (unsigned long long)out[i].index, (unsigned long long)asked[i]);
 	}
 	return 0;
+}
+
+size_t held_find(const struct guest_state *s, uint64_t block, size_t *n)
+{
+	size_t lo = 0, hi = s->nheld;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->held[mid].block < block)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*n = 0;
+	while (lo + *n < s->nheld && s->held[lo + *n].block == block)
+		(*n)++;
+	return lo;
+}
+
+const struct mem_block *mblock_find(const struct guest_state *s, uint64_t index)
+{
+	size_t lo = 0, hi = s->nmblocks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->mblocks[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nmblocks && s->mblocks[lo].index == index ? &s->mblocks[lo] : NULL;
 }
 
 void proto_error_text(struct json_object *msg, char *buf, size_t len)

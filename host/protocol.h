@@ -170,6 +170,14 @@ int proto_state(struct json_object *msg, const struct state_expect *x, struct gu
 /* An "error" message's text, sanitised, into buf. */
 void proto_error_text(struct json_object *msg, char *buf, size_t len);
 void guest_state_free(struct guest_state *s);
+/* proto_state() accepts held[] and mblocks[] only in order (each block
+ * once), so a block's entries are found in O(log n): held_find() returns
+ * the first of its *n entries (*n 0: none); mblock_find() NULL: none. */
+size_t held_find(const struct guest_state *s, uint64_t block, size_t *n);
+const struct mem_block *mblock_find(const struct guest_state *s, uint64_t index);
+/* The smallest memory block a guest may claim (a section, 16 MiB on ppc64,
+ * 128 MiB on x86-64). */
+#define VMS_MIN_MEMORY_BLOCK (16u << 20)
 
 /* Copy s into buf (len bytes), replacing control and non-ASCII bytes. */
 void sanitize(const char *s, char *buf, size_t len);

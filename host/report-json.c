@@ -47,9 +47,8 @@ static struct json_object *state_json(const struct report *r, const struct guest
 	for (uint64_t b = 0; b < st->nblocks; b++) {
 		bool plugged = st->map[b] == VMS_BLOCK_PLUGGED_C;
 		struct json_object *held = NULL;
-		for (size_t i = 0; i < st->nheld; i++) {
-			if (st->held[i].block != b)
-				continue;
+		size_t nh, h0 = held_find(st, b, &nh);
+		for (size_t i = h0; i < h0 + nh; i++) {
 			if (!held)
 				held = json_object_new_object();
 			json_object_object_add(held, r->scn->pops[st->held[i].pop].name, J_INT(st->held[i].pages));
@@ -260,7 +259,7 @@ int report_write_json(const struct report *r, const char *path, struct err *e)
 	struct json_object *o = report_to_json(r);
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
+	FILE *f = fopen_output(tmp);
 	if (!f) {
 		json_object_put(o);
 		return err_sys(e, "cannot write %s", tmp);

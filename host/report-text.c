@@ -10,9 +10,8 @@ static void held_text(const struct report *r, const struct guest_state *st, uint
 {
 	size_t o = 0;
 	buf[0] = 0;
-	for (size_t i = 0; i < st->nheld && o + 1 < len; i++) {
-		if (st->held[i].block != block)
-			continue;
+	size_t nh, h0 = held_find(st, block, &nh);
+	for (size_t i = h0; i < h0 + nh && o + 1 < len; i++) {
 		int n = snprintf(buf + o, len - o, "%s%s:%" PRIu64, o ? " " : "", r->scn->pops[st->held[i].pop].name,
 				 st->held[i].pages);
 		if (n < 0)
@@ -30,10 +29,8 @@ static const char *block_zone(const struct report *r, const struct guest_state *
 		return "-";
 	}
 	*mblock = (r->region.addr + block * r->region.block_size) / mblock_size;
-	for (size_t i = 0; i < st->nmblocks; i++)
-		if (st->mblocks[i].index == *mblock)
-			return st->mblocks[i].zone;
-	return "-";
+	const struct mem_block *m = mblock_find(st, *mblock);
+	return m ? m->zone : "-";
 }
 
 /* The blocks still plugged after a step that did not reach its size: one

@@ -219,6 +219,10 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	uint64_t deadline = t0 + timeout;
 	progress("booting %s (%s)", c->o->kernel, c->vm.ops->name);
 	int rc = c->vm.ops->start(&c->vm, &vc, deadline, &e);
+	/* the backend holds its connections now: the directory can go before
+	 * anything can kill us with SIGKILL (empty, or rmdir fails harmlessly) */
+	if (rmdir(c->sockdir) == 0)
+		c->sockdir[0] = 0;
 	snprintf(r->accel, sizeof(r->accel), "%s", c->vm.accel);
 	snprintf(r->hypervisor, sizeof(r->hypervisor), "%s", c->vm.hypervisor);
 	if (rc < 0)
@@ -341,10 +345,8 @@ static int kick_and_wait(struct ctx *c, const struct scn_step *step, uint64_t *s
 static const char *block_zone_of(const struct ctx *c, const struct guest_state *st, uint64_t block)
 {
 	uint64_t mb = (c->r->region.addr + block * c->r->region.block_size) / c->r->memory_block_size;
-	for (size_t i = 0; i < st->nmblocks; i++)
-		if (st->mblocks[i].index == mb)
-			return st->mblocks[i].zone;
-	return "";
+	const struct mem_block *m = mblock_find(st, mb);
+	return m ? m->zone : "";
 }
 
 /* Blocks stayed: name a reason for each, then confirm by intervention:
@@ -511,7 +513,7 @@ static void save_kernel_log(struct ctx *c)
 	snprintf(path, sizeof(path), "%s/kernel.log", c->o->outdir);
 	FILE *f = NULL;
 	if (guest_send(&c->link, proto_cmd_kernel_log(), &e) < 0 ||
-	    guest_expect(&c->link, "kernel-log", now_ms() + 15000, &msg, &e) < 0 || !(f = fopen(path, "w")) ||
+	    guest_expect(&c->link, "kernel-log", now_ms() + 15000, &msg, &e) < 0 || !(f = fopen_output(path)) ||
 	    proto_kernel_log(msg, f, &e) < 0)
 		debug("no kernel.log: %s", e.msg[0] ? e.msg : strerror(errno));
 	if (f)
@@ -557,7 +559,12 @@ int run_scenario(const struct run_options *o, const struct scenario *s, struct r
 	}
 	char path[600];
 	snprintf(path, sizeof(path), "%s/guest.log", o->outdir);
-	c.guest_log = fopen(path, "w");
+	if (!(c.guest_log = fopen_output(path))) {
+		err_sys(&e, "cannot write %s", path);
+		fail_in(&c, "setup", &e);
+		report_evaluate(r);
+		return report_exit_status(r);
+	}
 
 	if (phase_boot(&c, t0) == 0 && phase_plug(&c) == 0 && phase_populate(&c) == 0)
 		for (int i = 0; i < s->nsteps; i++)

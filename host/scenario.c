@@ -11,6 +11,16 @@
 #include "../common/reasons.h"
 #include "units.h"
 
+/* A [step] without requested-size: no size parse_size() gives within the
+ * limits check() applies. */
+#define STEP_NO_SIZE UINT64_MAX
+
+/* Upper bounds: far beyond any test VM, low enough that QEMU's
+ * arguments and every sum of sizes stay exact. */
+#define MAX_BOOT_MEMORY (1ull << 40)   /* 1 TiB */
+#define MAX_REGION_SIZE (1ull << 40)   /* 1 TiB */
+#define MAX_BLOCK_SIZE (1ull << 30)    /* 1 GiB */
+
 /* inih does not tell the handler the line number, so our reader counts lines
  * and remembers where the current section started. */
 struct parse_ctx {
@@ -35,8 +45,15 @@ static int begin_section(struct parse_ctx *c, const char *section);
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parse_ctx *c = stream;
-	if (!ini_next_line(&c->text, &c->line, buf, size))
+	bool too_long;
+	if (!ini_next_line(&c->text, &c->line, buf, size, &too_long)) {
+		if (too_long && !c->failed) {
+			err_set(c->e, "%s:%d: line longer than %d characters (the INI reader's limit)", c->s->path,
+				c->line, INI_LINE_MAX(size));
+			c->failed = true;
+		}
 		return NULL;
+	}
 	char name[128];
 	if (!c->failed && ini_section_header(buf, name, sizeof(name))) {
 		/* Sections are opened here, not in the handler, so that an empty
@@ -177,13 +194,15 @@ static int set_size(struct parse_ctx *c, const char *sec, const char *key, const
 {
 	if (parse_size(v, out) < 0)
 		return fail(c, sec, key, "\"%s\" is not a size (examples: 4096, 64K, 512M, 2MiB, 1G)", v);
+	if (*out > MAX_REGION_SIZE)
+		return fail(c, sec, key, "\"%s\" is more than 1 TiB", v);
 	return 1;
 }
 
 static int set_duration(struct parse_ctx *c, const char *sec, const char *key, const char *v, uint64_t *out)
 {
 	if (parse_duration_ms(v, out) < 0 || *out == 0)
-		return fail(c, sec, key, "\"%s\" is not a duration (examples: 90, 90s, 500ms, 2m)", v);
+		return fail(c, sec, key, "\"%s\" is not a duration from 1 ms to 7 days (examples: 90, 90s, 500ms, 2m)", v);
 	return 1;
 }
 
@@ -256,6 +275,7 @@ static int begin_section(struct parse_ctx *c, const char *section)
 		snprintf(c->step->name, sizeof(c->step->name), "%s", name);
 		c->step->line = c->section_line;
 		c->step->timeout_ms = 120000;
+		c->step->requested = STEP_NO_SIZE;  /* required: check() says when missing */
 	} else if (strcmp(section, "vm") == 0 || strcmp(section, "expect") == 0 ||
 		   strcmp(section, "scenario") == 0) {
 		bool *seen = section[0] == 'v' ? &c->have_vm : section[0] == 'e' ? &c->have_expect : &c->have_scenario;
@@ -284,6 +304,10 @@ static int handler(void *user, const char *section, const char *key, const char 
 			return fail(c, section, key, "given twice in this section");
 	if (c->nseen < (int)ARRAY_SIZE(c->seen))
 		snprintf(c->seen[c->nseen++], sizeof(c->seen[0]), "%s", key);
+	/* values reach terminals (the description), reports and QEMU */
+	for (const char *p = value; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return fail(c, section, key, "the value has a control character (byte %#x)", (unsigned char)*p);
 
 	if (strcmp(section, "scenario") == 0) {
 		if (strcmp(key, "description") == 0)
@@ -415,15 +439,15 @@ static int check(struct scenario *s, struct err *e)
 {
 	char a[32], b[32];
 	const uint64_t bs = s->block_size;
-	if (bs < (1u << 20) || (bs & (bs - 1)))
-		return err_set(e, "%s: [vm] block-size: %s is not a power of two of at least 1 MiB", s->path,
+	if (bs < (1u << 20) || bs > MAX_BLOCK_SIZE || (bs & (bs - 1)))
+		return err_set(e, "%s: [vm] block-size: %s is not a power of two from 1 MiB to 1 GiB", s->path,
 			       format_size(bs, a, sizeof(a)));
-	if (s->boot_memory < (128u << 20) || s->boot_memory % (2u << 20))
-		return err_set(e, "%s: [vm] boot-memory: %s must be at least 128 MiB and a multiple of 2 MiB",
+	if (s->boot_memory < (128u << 20) || s->boot_memory > MAX_BOOT_MEMORY || s->boot_memory % (2u << 20))
+		return err_set(e, "%s: [vm] boot-memory: %s must be from 128 MiB to 1 TiB and a multiple of 2 MiB",
 			       s->path, format_size(s->boot_memory, a, sizeof(a)));
-	if (s->region_size == 0 || s->region_size % bs)
-		return err_set(e, "%s: [vm] region-size: %s is not a non-zero multiple of block-size %s", s->path,
-			       format_size(s->region_size, a, sizeof(a)), format_size(bs, b, sizeof(b)));
+	if (s->region_size == 0 || s->region_size > MAX_REGION_SIZE || s->region_size % bs)
+		return err_set(e, "%s: [vm] region-size: %s is not a non-zero multiple of block-size %s of at most 1 TiB",
+			       s->path, format_size(s->region_size, a, sizeof(a)), format_size(bs, b, sizeof(b)));
 	if (s->initial_size == 0)
 		s->initial_size = s->region_size;
 	if (s->initial_size > s->region_size || s->initial_size % bs)
@@ -436,6 +460,11 @@ static int check(struct scenario *s, struct err *e)
 			return err_set(e, "%s:%d: [population %s]: missing key \"type\"", s->path, p->line, p->name);
 		if (p->size == 0)
 			return err_set(e, "%s:%d: [population %s]: missing or zero \"size\"", s->path, p->line, p->name);
+		/* each at most initial-size (1 TiB): the sum of 32 cannot wrap */
+		if (p->size > s->initial_size)
+			return err_set(e, "%s:%d: [population %s] size: %s is more than initial-size %s", s->path,
+				       p->line, p->name, format_size(p->size, a, sizeof(a)),
+				       format_size(s->initial_size, b, sizeof(b)));
 		total += p->size;
 	}
 	/* Leave the guest's node room for page tables, CoW copies and slack. */
@@ -476,6 +505,8 @@ static int check(struct scenario *s, struct err *e)
 		return err_set(e, "%s: no [step NAME] section: nothing would be unplugged", s->path);
 	for (int i = 0; i < s->nsteps; i++) {
 		struct scn_step *st = &s->steps[i];
+		if (st->requested == STEP_NO_SIZE)
+			return err_set(e, "%s:%d: [step %s]: missing key \"requested-size\"", s->path, st->line, st->name);
 		if (st->requested > s->region_size || st->requested % bs)
 			return err_set(e, "%s:%d: [step %s] requested-size: %s must be a multiple of block-size and at most region-size",
 				       s->path, st->line, st->name, format_size(st->requested, a, sizeof(a)));
@@ -486,6 +517,13 @@ static int check(struct scenario *s, struct err *e)
 int scenario_parse(const char *text, const char *path, struct scenario *s, struct err *e)
 {
 	defaults(s, path);
+	/* the name names the run's directory and goes into reports and terminals */
+	if (!s->name[0])
+		return err_set(e, "%s: the file name gives no scenario name (the name is what comes before the first '.')",
+			       path);
+	for (const char *p = s->name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return err_set(e, "%s: the scenario name has control characters", path);
 	struct parse_ctx c = { .s = s, .text = text, .e = e };
 	int r = ini_parse_stream(reader, &c, handler, &c);
 	if (c.failed)

@@ -22,6 +22,8 @@ struct parse_ctx {
 	struct err *e;
 	bool failed, have_suite;
 	struct suite_kernel *k;   /* the [kernel] section being read */
+	char seen[8][16];         /* keys of the current section given so far */
+	int nseen;
 };
 
 bool suite_name_ok(const char *name)
@@ -61,6 +63,7 @@ static int begin_section(struct parse_ctx *c, const char *name)
 {
 	struct suite *s = c->s;
 	c->k = NULL;
+	c->nseen = 0;
 	if (strcmp(name, "suite") == 0) {
 		if (c->have_suite)
 			return fail(c, "[suite] given twice");
@@ -90,8 +93,14 @@ static int begin_section(struct parse_ctx *c, const char *name)
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parse_ctx *c = stream;
-	if (c->failed || !ini_next_line(&c->text, &c->line, buf, size))
+	bool too_long;
+	if (c->failed)
 		return NULL;
+	if (!ini_next_line(&c->text, &c->line, buf, size, &too_long)) {
+		if (too_long)
+			fail(c, "line longer than %d characters (the INI reader's limit)", INI_LINE_MAX(size));
+		return NULL;
+	}
 	char name[128];
 	if (ini_section_header(buf, name, sizeof(name)) && !begin_section(c, name))
 		return NULL;
@@ -104,6 +113,12 @@ static int add_scenario(struct parse_ctx *c, const char *path)
 	struct stat st;
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return fail(c, "scenarios: %s: no such scenario file", path);
+	/* a run is named by its scenario, and its directory too */
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (*base == '.')
+		return fail(c, "scenarios: %s: the file name gives no scenario name (the name is what comes before the first '.')",
+			    path);
 	if (s->nscenarios == SUITE_MAX_SCENARIOS)
 		return fail(c, "scenarios: more than %d", SUITE_MAX_SCENARIOS);
 	for (int i = 0; i < s->nscenarios; i++)
@@ -158,7 +173,7 @@ static int suite_key(struct parse_ctx *c, const char *key, const char *value)
 	}
 	if (strcmp(key, "run-timeout") == 0) {
 		if (parse_duration_ms(value, &s->run_timeout_ms) < 0 || !s->run_timeout_ms)
-			return fail(c, "run-timeout = %s: not a duration (e.g. 20m)", value);
+			return fail(c, "run-timeout = %s: not a duration of at most 7 days (e.g. 20m)", value);
 		return 1;
 	}
 	return fail(c, "[suite] %s: unknown key (expected name, scenarios, jobs, run-timeout)", key);
@@ -207,6 +222,14 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return 0;
 	if (!*section)
 		return fail(c, "%s: key outside any section", key);
+	/* every key once per section, but for the list of scenarios */
+	if (strcmp(key, "scenarios") != 0) {
+		for (int i = 0; i < c->nseen; i++)
+			if (strcmp(c->seen[i], key) == 0)
+				return fail(c, "[%s] %s: given twice in this section", section, key);
+		if (c->nseen < (int)ARRAY_SIZE(c->seen))
+			snprintf(c->seen[c->nseen++], sizeof(c->seen[0]), "%s", key);
+	}
 	if (strcmp(section, "suite") == 0)
 		return suite_key(c, key, value);
 	if (c->k)

@@ -147,7 +147,7 @@ static int start_job(struct suite_run *r, struct job *j, struct err *e)
 		return -1;
 	char logpath[1300], kernel[600], config[600];
 	snprintf(logpath, sizeof(logpath), "%s/run.log", j->dir);
-	if (!(j->log = fopen(logpath, "w")))
+	if (!(j->log = fopen_output(logpath)))
 		return err_sys(e, "cannot write %s", logpath);
 	setvbuf(j->log, NULL, _IOLBF, 0);  /* tail -f run.log follows a run */
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", k->kdir);
@@ -496,7 +496,7 @@ static int write_file(const char *dir, const char *name, struct json_object *sui
 	char path[800], tmp[820];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
+	FILE *f = fopen_output(tmp);
 	if (!f)
 		return err_sys(e, "cannot write %s", tmp);
 	int rc = writer(suite, f, e);
@@ -615,6 +615,12 @@ static int prepare(struct suite_run *r, struct err *e)
 	const struct suite_options *o = r->o;
 	if (suite_load(o->path, &r->s, e) < 0)
 		return -1;
+	/* once here, not once in every run */
+	if (o->known_bugs) {
+		static struct known_bugs kb;
+		if (known_bugs_load(o->known_bugs, &kb, e) < 0)
+			return -1;
+	}
 	if (!o->nkernels)
 		return err_set(e, "suite %s: no kernel to run on (./run.sh --suite prepares the suite's kernels)",
 			       o->path);

@@ -59,7 +59,7 @@ int parse_duration_ms(const char *s, uint64_t *out)
 		mult = 60000;
 	else
 		return -1;
-	if (v > UINT64_MAX / mult)
+	if (v > VMS_MAX_DURATION_MS / mult)
 		return -1;
 	*out = v * mult;
 	return 0;

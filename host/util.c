@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,18 +73,23 @@ void debug(const char *fmt, ...)
 	va_end(ap);
 }
 
-char *ini_next_line(const char **text, int *line, char *buf, int size)
+char *ini_next_line(const char **text, int *line, char *buf, int size, bool *too_long)
 {
+	*too_long = false;
 	if (!**text)
 		return NULL;
 	const char *nl = strchr(*text, '\n');
 	size_t len = nl ? (size_t)(nl - *text + 1) : strlen(*text);
-	if (len >= (size_t)size)
-		len = (size_t)size - 1;
+	(*line)++;
+	/* Cutting the line would hand inih its tail as a line of its own (a
+	 * long comment ending in "size = 32M" would set the size): refuse it. */
+	if (len >= (size_t)size) {
+		*too_long = true;
+		return NULL;
+	}
 	memcpy(buf, *text, len);
 	buf[len] = 0;
 	*text += len;
-	(*line)++;
 	return buf;
 }
 
@@ -95,6 +102,57 @@ bool ini_section_header(const char *line, char *name, size_t len)
 		return false;
 	snprintf(name, len, "%.*s", (int)(close - line - 1), line + 1);
 	return true;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (at most len bytes) that
+ * is printable: 0 for a malformed one or a C1 control (U+0080..U+009F). */
+static size_t utf8_printable(const unsigned char *s, size_t len)
+{
+	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	if (!n || n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+		return 0;  /* C1: 0x9b is CSI to many terminals */
+	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+		return 0;  /* overlong, surrogates */
+	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+void fput_text(FILE *f, const char *text, size_t len, bool keep_newlines)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	for (size_t i = 0; i < len;) {
+		unsigned char ch = s[i];
+		if ((ch >= 0x20 && ch < 0x7f) || ch == '\t' || (ch == '\n' && keep_newlines)) {
+			fputc(ch, f);
+			i++;
+			continue;
+		}
+		size_t n = ch >= 0x80 ? utf8_printable(s + i, len - i) : 0;
+		if (n) {
+			fwrite(s + i, 1, n, f);
+			i += n;
+		} else {
+			fprintf(f, "\\x%02x", ch);
+			i++;
+		}
+	}
+}
+
+FILE *fopen_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
 }
 
 void *xcalloc(size_t n, size_t size)
@@ -120,7 +178,9 @@ char *xstrdup(const char *s)
 int make_dirs(const char *path, struct err *e)
 {
 	char buf[512];
-	snprintf(buf, sizeof(buf), "%s", path);
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return err_set(e, "cannot create directory %.60s...: the path is longer than %zu characters", path,
+			       sizeof(buf) - 1);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -137,9 +197,21 @@ int make_dirs(const char *path, struct err *e)
 int read_text_file(const char *path, size_t max, const char *what, char **text, struct err *e)
 {
 	*text = NULL;
-	FILE *f = fopen(path, "r");
-	if (!f)
+	/* O_NONBLOCK: a FIFO would block the open until a writer comes */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return err_sys(e, "cannot open %s %s", what, path);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, "%s %s: not a regular file", what, path);
+	}
+	fcntl(fd, F_SETFL, 0);
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return err_sys(e, "cannot open %s %s", what, path);
+	}
 	char *buf = malloc(max + 1);
 	if (!buf) {
 		fclose(f);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../common/err.h"
 
@@ -24,19 +25,36 @@ __attribute__((format(printf, 1, 2))) void progress(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void debug(const char *fmt, ...);
 
 void *xcalloc(size_t n, size_t size);
+/* fopen(path, "w") for the files a run writes, without following a
+ * symbolic link at path (errno ELOOP): nothing else gets overwritten. */
+FILE *fopen_output(const char *path);
+/* Write len bytes of text to f so that a terminal or editor shows them and
+ * obeys none: printable ASCII, tab, newline (keep_newlines) and printable
+ * UTF-8 stay; control bytes (ESC, CR, C1 controls such as U+009B) and
+ * malformed bytes become "\xNN". For guest.log and kernel.log. */
+void fput_text(FILE *f, const char *text, size_t len, bool keep_newlines);
 /* Read a whole text file of at most max bytes into *text (malloc'd,
  * NUL-terminated). what names it in errors ("scenario", "kernel config"):
  * unreadable, too large and NUL bytes are errors. */
 int read_text_file(const char *path, size_t max, const char *what, char **text, struct err *e);
-/* mkdir -p */
+/* The longest output directory a run takes (--outdir): its files' paths
+ * must fit the buffers they are built in, never be cut. A suite's own
+ * directory is shorter, as its runs go in OUTDIR/runs/KERNEL/SCENARIO. */
+#define VMS_MAX_OUTDIR 440
+#define VMS_MAX_SUITE_OUTDIR (VMS_MAX_OUTDIR - 110)
+/* mkdir -p; a path too long is an error, not cut */
 int make_dirs(const char *path, struct err *e);
 char *xstrdup(const char *s);
 
 /* inih's ini_parse_stream does not tell the handler the line number, so the
  * INI readers (scenario, suite, known bugs) hand it lines through this:
  * the next line of *text into buf, counted in *line; NULL at the end. A
- * line longer than buf is cut: inih reports it itself. */
-char *ini_next_line(const char **text, int *line, char *buf, int size);
+ * line that does not fit in buf (size - 2 characters and its newline) is
+ * never cut: NULL with *too_long set, *line its number; the reader stops
+ * with an error naming file and line. */
+char *ini_next_line(const char **text, int *line, char *buf, int size, bool *too_long);
+/* the longest line (without its newline) a buffer of size bytes takes */
+#define INI_LINE_MAX(size) ((size) - 2)
 /* Is line a "[name]" section header? Its name into name. */
 bool ini_section_header(const char *line, char *name, size_t len);
 

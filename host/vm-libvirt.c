@@ -409,7 +409,7 @@ static int lv_start(struct vm *vm, const struct vm_config *c, uint64_t deadline,
 	snprintf(l->name, sizeof(l->name), "vmemstress-%s", slash ? slash + 1 : "run");
 	char path[700];
 	snprintf(path, sizeof(path), "%s/libvirt.log", c->outdir);
-	l->log = fopen(path, "w");
+	l->log = fopen_output(path);
 
 	pthread_once(&lv_once, lv_init_once);
 	if (!lv_ready)

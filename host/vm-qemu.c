@@ -70,8 +70,29 @@ __attribute__((format(printf, 2, 3))) static void arg(struct argv *a, const char
 	a->v[++a->n] = NULL;
 }
 
+/* A value inside a QEMU option string ("file,id=x,path=VALUE"): QEMU ends
+ * the value at a comma unless it is doubled, and reads the rest as more
+ * options, so a path with ",logfile=" in it would set the log file.
+ * Returns a malloc'd copy with every comma doubled. */
+static char *qemu_opt_value(const char *v)
+{
+	size_t n = strlen(v), commas = 0;
+	for (const char *p = v; *p; p++)
+		commas += *p == ',';
+	char *out = xcalloc(n + commas + 1, 1), *o = out;
+	for (const char *p = v; *p; p++) {
+		*o++ = *p;
+		if (*p == ',')
+			*o++ = ',';
+	}
+	return out;
+}
+
 static void build_argv(struct argv *a, const struct vm_config *c, const struct qemu *q, bool kvm)
 {
+	/* every path that goes inside an option string, commas doubled */
+	char *guest_path = qemu_opt_value(q->guest_path), *qmp_path = qemu_opt_value(q->qmp_path);
+	char *outdir = qemu_opt_value(c->outdir);
 	uint64_t mib = 1ull << 20;
 	arg(a, "%s", c->qemu);
 	arg(a, "-nodefaults");
@@ -115,15 +136,15 @@ static void build_argv(struct argv *a, const struct vm_config *c, const struct q
 	arg(a, "-device");
 	arg(a, "virtio-serial-pci");
 	arg(a, "-chardev");
-	arg(a, "socket,id=agent,path=%s,server=on,wait=off", q->guest_path);
+	arg(a, "socket,id=agent,path=%s,server=on,wait=off", guest_path);
 	arg(a, "-device");
 	arg(a, "virtserialport,chardev=agent,name=%s", VMS_PORT_NAME);
 	arg(a, "-chardev");
-	arg(a, "file,id=console,path=%s/console.log", c->outdir);
+	arg(a, "file,id=console,path=%s/console.log", outdir);
 	arg(a, "-serial");
 	arg(a, "chardev:console");
 	arg(a, "-qmp");
-	arg(a, "unix:%s,server=on,wait=off", q->qmp_path);
+	arg(a, "unix:%s,server=on,wait=off", qmp_path);
 	arg(a, "-nic");
 	arg(a, "none");
 	arg(a, "-kernel");
@@ -132,6 +153,9 @@ static void build_argv(struct argv *a, const struct vm_config *c, const struct q
 	arg(a, "%s", c->initrd);
 	arg(a, "-append");
 	arg(a, "%s", c->cmdline);
+	free(guest_path);
+	free(qmp_path);
+	free(outdir);
 }
 
 static bool qemu_alive(struct vm *vm, char *why, size_t len)
@@ -180,7 +204,15 @@ static int qemu_start(struct vm *vm, const struct vm_config *c, uint64_t deadlin
 	snprintf(q->log_path, sizeof(q->log_path), "%s/qemu.log", c->outdir);
 	char qmplog[600];
 	snprintf(qmplog, sizeof(qmplog), "%s/qmp.log", c->outdir);
-	q->qmp_log = fopen(qmplog, "w");
+	q->qmp_log = fopen_output(qmplog);
+	/* QEMU opens console.log itself, following links: create it first,
+	 * refusing one */
+	char console[600];
+	snprintf(console, sizeof(console), "%s/console.log", c->outdir);
+	FILE *cf = fopen_output(console);
+	if (!cf)
+		return err_sys(e, "cannot write %s", console);
+	fclose(cf);
 
 	bool kvm = c->accel != ACCEL_TCG && kvm_usable();
 	if (c->accel == ACCEL_KVM && !kvm)
@@ -215,6 +247,11 @@ static int qemu_start(struct vm *vm, const struct vm_config *c, uint64_t deadlin
 	vm->guest_fd = connect_unix(q->guest_path, e);
 	if (vm->guest_fd < 0)
 		return err_wrap(e, "guest channel");
+	/* Both connected: the names are not needed any more. Removed now, a
+	 * host killed with SIGKILL leaves nothing in /tmp (run.c removes the
+	 * directory). */
+	unlink(q->qmp_path);
+	unlink(q->guest_path);
 	fcntl(vm->guest_fd, F_SETFL, O_NONBLOCK);
 
 	struct json_object *ret = NULL, *v;

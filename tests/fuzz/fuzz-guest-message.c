@@ -31,13 +31,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint64_t asked[2] = { 32, 33 };
 		int64_t events;
 		char text[200];
-		proto_hello(msg, &h, &e);
+		/* an accepted hello claims a memory block the host can count on */
+		if (proto_hello(msg, &h, &e) == 0 && (h.memory_block_size < VMS_MIN_MEMORY_BLOCK ||
+						     (h.memory_block_size & (h.memory_block_size - 1))))
+			abort();
 		if (proto_state(msg, &x, &st, &e) == 0) {
 			/* what was accepted must be consistent */
 			if (strlen(st.map) != x.nblocks)
 				abort();
 			for (size_t i = 0; i < st.nheld; i++)
-				if (st.held[i].block >= x.nblocks || st.held[i].pop < 0 || st.held[i].pop >= x.npops)
+				if (st.held[i].block >= x.nblocks || st.held[i].pop < 0 || st.held[i].pop >= x.npops ||
+				    (i && st.held[i].block < st.held[i - 1].block))
+					abort();  /* in block order: held_find() relies on it */
+			for (size_t i = 1; i < st.nmblocks; i++)
+				if (st.mblocks[i].index <= st.mblocks[i - 1].index)
 					abort();
 			for (size_t i = 0; i < st.nstuck; i++)
 				if (st.map[st.stuck[i].block] != VMS_BLOCK_PLUGGED_C)

@@ -184,7 +184,9 @@ check "the run got to the unplug step" start_host_until "$out" "step unplug-all:
 sockdir=$(pgrep -af -- "$out/console.log" | grep -o 'unix:[^,]*/qmp.sock' | head -n 1)
 sockdir=${sockdir#unix:}
 sockdir=${sockdir%/qmp.sock}
-check "the QMP and guest sockets are in a private 0700 directory ($sockdir)" test "$(stat -c %a "$sockdir" 2>/dev/null)" = 700
+# the private 0700 directory is checked by tests/hostile/run.sh (the
+# stand-in QEMU sees it); it is removed once QEMU is connected
+check "the socket directory is gone while the run goes on ($sockdir)" test -n "$sockdir" -a ! -e "$sockdir"
 kill -TERM "$pid"
 wait_host 30
 check "host ended within 30 s of SIGTERM (took ${waited}s)" test $waited -lt 30
