@@ -323,7 +323,9 @@ begin "long-term pins in ZONE_MOVABLE migrate away at pin time: everything unplu
 scenario longterm-pin-movable
 check "exit status 0 (got $rc)" test "$rc" = 0
 check "the pinned pages left the region when registered" jqt "$r" '.populate.populations[0] | .moved == .pages and .in_region == 0'
-check "every block unplugged" jqt "$r" '.steps[0].reached and (.steps[0].stayed | length == 0)'
+check "every block unplugged, or what stayed is 6.1's known livelock, named from its evidence" jqt "$r" \
+	'(.steps[0].reached and (.steps[0].stayed | length == 0)) or all(.steps[0].stayed[]; .reason == "offlining-stuck"
+		and .known_bug.name == "contig-range-isolated-livelock" and (.evidence | test("isolate_migratepages_block")))'
 end
 
 begin "long-term pins in ZONE_NORMAL stay until unregistered"
