@@ -9,11 +9,11 @@
 #include <time.h>
 
 #include "../common/population-types.h"
-#include "report.h"
-#include "run.h"
-#include "scenario.h"
-#include "suite.h"
-#include "units.h"
+#include "run/report.h"
+#include "run/run.h"
+#include "scenario/scenario.h"
+#include "suite/suite.h"
+#include "util/units.h"
 
 #ifndef VMS_VERSION
 #define VMS_VERSION "dev"
