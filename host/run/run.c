@@ -342,11 +342,161 @@ static int kick_and_wait(struct ctx *c, const struct scn_step *step, uint64_t *s
 	return 0;
 }
 
+/* The memory block (sysfs memoryN) that holds a device block. */
+static uint64_t memory_block_of(const struct ctx *c, uint64_t block)
+{
+	return (c->r->region.addr + block * c->r->region.block_size) / c->r->memory_block_size;
+}
+
 static const char *block_zone_of(const struct ctx *c, const struct guest_state *st, uint64_t block)
 {
-	uint64_t mb = (c->r->region.addr + block * c->r->region.block_size) / c->r->memory_block_size;
-	const struct mem_block *m = mblock_find(st, mb);
+	const struct mem_block *m = mblock_find(st, memory_block_of(c, block));
 	return m ? m->zone : "";
+}
+
+/* How far confirming a step's stuck blocks has got: the guest's state
+ * after the last release or offline, the device's size then, and whether
+ * the step's requested size was reached after all. */
+struct confirmation {
+	struct guest_state cur;
+	uint64_t size;
+	bool reached;
+};
+
+/* A reason for each block that stayed, from what the kernel shows. */
+static void name_reasons(struct ctx *c, struct step_report *st)
+{
+	const struct guest_state *gs = &st->state;
+	st->nverdicts = gs->nstuck;
+	st->verdicts = xcalloc(gs->nstuck, sizeof(*st->verdicts));
+	for (size_t i = 0; i < gs->nstuck; i++)
+		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), &st->verdicts[i]);
+}
+
+/* Release population p, set the size again and see which blocks went. */
+static int release_and_watch(struct ctx *c, const struct scn_step *step, struct step_report *st, int p,
+			     struct confirmation *k, struct err *e)
+{
+	const char *name = c->s->pops[p].name;
+	char label[128];
+	progress("step %s: releasing %s", step->name, name);
+	snprintf(label, sizeof(label), "%s: released %s", step->name, name);
+	struct guest_state rel;
+	if (get_state(c, proto_cmd_release(label, &name, 1), &rel, e) < 0)
+		return -1;
+	/* a release confirms nothing unless it dropped a hold */
+	char dropped[sizeof(rel.pops[p].dropped)];
+	snprintf(dropped, sizeof(dropped), "%s", rel.pops[p].dropped);
+	guest_state_free(&rel);  /* its data checks count in the state after the kick */
+	snprintf(st->released[st->nreleased++], sizeof(st->released[0]), "%s", name);
+	if (kick_and_wait(c, step, &k->size, &k->reached, e) < 0)
+		return -1;
+	guest_state_free(&k->cur);
+	if (get_state(c, proto_cmd_state(label, true), &k->cur, e) < 0)
+		return -1;
+	for (size_t i = 0; i < st->nverdicts; i++) {
+		struct block_verdict *v = &st->verdicts[i];
+		v->confirm_tried = true;
+		bool went = k->cur.map[v->block] == VMS_BLOCK_UNPLUGGED_C;
+		if (v->released_by < 0 && went && dropped[0])
+			v->released_by = p;
+		if (v->owner == p)
+			snprintf(v->confirm, sizeof(v->confirm), "release of %s %s%s%s", name,
+				 dropped[0] ? "dropped a hold (" : "dropped nothing", dropped, dropped[0] ? ")" : "");
+	}
+	return 0;
+}
+
+/* The release loop: each population that owns a stuck block, in scenario
+ * order, until the step's size is reached. */
+static int release_owners(struct ctx *c, const struct scn_step *step, struct step_report *st,
+			  struct confirmation *k, struct err *e)
+{
+	const struct guest_state *gs = &st->state;
+	for (int p = 0; p < c->s->npops && !k->reached; p++) {
+		bool owns = false;
+		for (size_t i = 0; i < st->nverdicts; i++)
+			owns |= st->verdicts[i].owner == p;
+		if (!owns)
+			continue;
+		if (!gs->pops[p].has_release) {
+			for (size_t i = 0; i < st->nverdicts; i++)
+				if (st->verdicts[i].owner == p)
+					snprintf(st->verdicts[i].confirm, sizeof(st->verdicts[i].confirm),
+						 "no release available for %s", c->s->pops[p].name);
+			continue;
+		}
+		if (release_and_watch(c, step, st, p, k, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* What the blocks that still stay after the releases hold now. */
+static void census_still_staying(struct step_report *st, const struct guest_state *cur)
+{
+	for (size_t i = 0; i < st->nverdicts; i++) {
+		struct block_verdict *v = &st->verdicts[i];
+		v->stayed_after_release = st->nreleased && v->released_by < 0 && cur->map[v->block] == VMS_BLOCK_PLUGGED_C;
+		for (size_t k = 0; v->stayed_after_release && k < cur->nstuck; k++)
+			if (cur->stuck[k].block == v->block)
+				census_words(&cur->stuck[k], v->after, sizeof(v->after));
+	}
+}
+
+/* Second opinion on what stays: sysfs offline of its memory block, then
+ * the size set again when one went offline. Returns how many memory blocks
+ * were tried (0: none, nothing asked), or -1. */
+static int sysfs_second_opinion(struct ctx *c, const struct scn_step *step, struct step_report *st,
+				struct confirmation *k, struct err *e)
+{
+	uint64_t mblocks[64];
+	int nmb = 0;
+	const struct guest_state *now = st->nreleased ? &k->cur : &st->state;
+	for (size_t i = 0; i < st->nverdicts && !k->reached; i++) {
+		if (now->map[st->verdicts[i].block] != VMS_BLOCK_PLUGGED_C)
+			continue;
+		uint64_t mb = memory_block_of(c, st->verdicts[i].block);
+		bool dup = false;
+		for (int j = 0; j < nmb; j++)
+			dup |= mblocks[j] == mb;
+		if (!dup && nmb < 64)
+			mblocks[nmb++] = mb;
+	}
+	if (nmb == 0)
+		return 0;
+	progress("step %s: sysfs offline of %d memory block%s (second opinion)", step->name, nmb, nmb == 1 ? "" : "s");
+	struct json_object *msg;
+	struct offline_result res[64];
+	if (guest_send(&c->link, proto_cmd_offline(mblocks, nmb, 5000), e) < 0 ||
+	    guest_expect(&c->link, "offline", now_ms() + 30000 + 8000ull * (uint64_t)nmb, &msg, e) < 0)
+		return -1;
+	int pr = proto_offline(msg, mblocks, nmb, res, e);
+	json_object_put(msg);
+	if (pr < 0)
+		return -1;
+	for (size_t i = 0; i < st->nverdicts; i++) {
+		struct block_verdict *v = &st->verdicts[i];
+		if (now->map[v->block] != VMS_BLOCK_PLUGGED_C)
+			continue;
+		uint64_t mb = memory_block_of(c, v->block);
+		for (int j = 0; j < nmb; j++)
+			if (mblocks[j] == mb)
+				snprintf(v->sysfs, sizeof(v->sysfs), "%s", res[j].result);
+		block_signature(v);
+	}
+	/* only an offlined memory block can change the size now */
+	bool offlined = false;
+	for (int j = 0; j < nmb; j++)
+		offlined |= strcmp(res[j].result, "offlined") == 0;
+	if (offlined && kick_and_wait(c, step, &k->size, &k->reached, e) < 0)
+		return -1;
+	guest_state_free(&k->cur);
+	char label[128];
+	snprintf(label, sizeof(label), "%s: after sysfs offline", step->name);
+	if (get_state(c, proto_cmd_state(label, false), &k->cur, e) < 0)
+		return -1;
+	return nmb;
 }
 
 /* Blocks stayed: name a reason for each, then confirm by intervention:
@@ -354,120 +504,22 @@ static const char *block_zone_of(const struct ctx *c, const struct guest_state *
  * go; for what still stays, ask sysfs offline for a second opinion. */
 static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, struct step_report *st, struct err *e)
 {
-	const struct guest_state *gs = &st->state;
-	st->nverdicts = gs->nstuck;
-	st->verdicts = xcalloc(gs->nstuck, sizeof(*st->verdicts));
-	for (size_t i = 0; i < gs->nstuck; i++)
-		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), &st->verdicts[i]);
-
-	char label[128];
-	struct guest_state cur = { 0 };
-	bool reached = false;
-	uint64_t size = st->size_after;
-	for (int p = 0; p < c->s->npops && !reached; p++) {
-		bool owns = false;
-		for (size_t i = 0; i < st->nverdicts; i++)
-			owns |= st->verdicts[i].owner == p;
-		if (!owns)
-			continue;
-		const char *name = c->s->pops[p].name;
-		if (!gs->pops[p].has_release) {
-			for (size_t i = 0; i < st->nverdicts; i++)
-				if (st->verdicts[i].owner == p)
-					snprintf(st->verdicts[i].confirm, sizeof(st->verdicts[i].confirm),
-						 "no release available for %s", name);
-			continue;
-		}
-		progress("step %s: releasing %s", step->name, name);
-		snprintf(label, sizeof(label), "%s: released %s", step->name, name);
-		struct guest_state rel;
-		if (get_state(c, proto_cmd_release(label, &name, 1), &rel, e) < 0)
-			return -1;
-		/* a release confirms nothing unless it dropped a hold */
-		char dropped[sizeof(rel.pops[p].dropped)];
-		snprintf(dropped, sizeof(dropped), "%s", rel.pops[p].dropped);
-		guest_state_free(&rel);  /* its data checks count in the state after the kick */
-		snprintf(st->released[st->nreleased++], sizeof(st->released[0]), "%s", name);
-		if (kick_and_wait(c, step, &size, &reached, e) < 0)
-			return -1;
-		guest_state_free(&cur);
-		if (get_state(c, proto_cmd_state(label, true), &cur, e) < 0)
-			return -1;
-		for (size_t i = 0; i < st->nverdicts; i++) {
-			struct block_verdict *v = &st->verdicts[i];
-			v->confirm_tried = true;
-			bool went = cur.map[v->block] == VMS_BLOCK_UNPLUGGED_C;
-			if (v->released_by < 0 && went && dropped[0])
-				v->released_by = p;
-			if (v->owner == p)
-				snprintf(v->confirm, sizeof(v->confirm), "release of %s %s%s%s", name,
-					 dropped[0] ? "dropped a hold (" : "dropped nothing", dropped, dropped[0] ? ")" : "");
-		}
-	}
-
-	/* what the blocks that still stay hold now */
-	for (size_t i = 0; i < st->nverdicts; i++) {
-		struct block_verdict *v = &st->verdicts[i];
-		v->stayed_after_release = st->nreleased && v->released_by < 0 && cur.map[v->block] == VMS_BLOCK_PLUGGED_C;
-		for (size_t k = 0; v->stayed_after_release && k < cur.nstuck; k++)
-			if (cur.stuck[k].block == v->block)
-				census_words(&cur.stuck[k], v->after, sizeof(v->after));
-	}
-
-	/* second opinion on what stays: sysfs offline of its memory block */
-	uint64_t mblocks[64];
-	int nmb = 0;
-	const struct guest_state *now = st->nreleased ? &cur : gs;
-	for (size_t i = 0; i < st->nverdicts && !reached; i++) {
-		if (now->map[st->verdicts[i].block] != VMS_BLOCK_PLUGGED_C)
-			continue;
-		uint64_t mb = (c->r->region.addr + st->verdicts[i].block * c->r->region.block_size) / c->r->memory_block_size;
-		bool dup = false;
-		for (int k = 0; k < nmb; k++)
-			dup |= mblocks[k] == mb;
-		if (!dup && nmb < 64)
-			mblocks[nmb++] = mb;
-	}
-	if (nmb > 0) {
-		progress("step %s: sysfs offline of %d memory block%s (second opinion)", step->name, nmb, nmb == 1 ? "" : "s");
-		struct json_object *msg;
-		struct offline_result res[64];
-		if (guest_send(&c->link, proto_cmd_offline(mblocks, nmb, 5000), e) < 0 ||
-		    guest_expect(&c->link, "offline", now_ms() + 30000 + 8000ull * (uint64_t)nmb, &msg, e) < 0)
-			return -1;
-		int pr = proto_offline(msg, mblocks, nmb, res, e);
-		json_object_put(msg);
-		if (pr < 0)
-			return -1;
-		for (size_t i = 0; i < st->nverdicts; i++) {
-			struct block_verdict *v = &st->verdicts[i];
-			if (now->map[v->block] != VMS_BLOCK_PLUGGED_C)
-				continue;
-			uint64_t mb = (c->r->region.addr + v->block * c->r->region.block_size) / c->r->memory_block_size;
-			for (int k = 0; k < nmb; k++)
-				if (mblocks[k] == mb)
-					snprintf(v->sysfs, sizeof(v->sysfs), "%s", res[k].result);
-			block_signature(v);
-		}
-		/* only an offlined memory block can change the size now */
-		bool offlined = false;
-		for (int k = 0; k < nmb; k++)
-			offlined |= strcmp(res[k].result, "offlined") == 0;
-		if (offlined && kick_and_wait(c, step, &size, &reached, e) < 0)
-			return -1;
-		guest_state_free(&cur);
-		snprintf(label, sizeof(label), "%s: after sysfs offline", step->name);
-		if (get_state(c, proto_cmd_state(label, false), &cur, e) < 0)
-			return -1;
-	}
+	struct confirmation k = { .size = st->size_after };
+	name_reasons(c, st);
+	if (release_owners(c, step, st, &k, e) < 0)
+		return -1;
+	census_still_staying(st, &k.cur);
+	int nmb = sysfs_second_opinion(c, step, st, &k, e);
+	if (nmb < 0)
+		return -1;
 	if (st->nreleased || nmb) {
-		st->final = cur;
+		st->final = k.cur;
 		st->have_final = true;
-		st->size_final = size;
-		st->reached_final = reached;
+		st->size_final = k.size;
+		st->reached_final = k.reached;
 		char a[32];
 		progress("step %s: after release%s: size %s", step->name, nmb ? " and sysfs offline" : "",
-			 format_size(size, a, sizeof(a)));
+			 format_size(k.size, a, sizeof(a)));
 	}
 	return 0;
 }
