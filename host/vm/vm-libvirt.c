@@ -391,6 +391,38 @@ static int absolute(const char *path, char *out, size_t len, struct err *e)
 	return 0;
 }
 
+/* What a connected daemon runs and offers, filled as far as it was read. */
+struct lv_daemon {
+	char libvirt[32], hypervisor[32];  /* versions, "9.0.0"; "" not read */
+	const char *type;                  /* the hypervisor ("QEMU"); NULL unknown */
+	bool kvm, qemu;                    /* the domain types its host offers */
+};
+
+/* The checks a run and --probe-libvirt share: the daemon's libvirt and
+ * hypervisor versions and its host's domain types can be read, and its
+ * libvirt is new enough for virtio-mem devices. */
+static int lv_daemon_check(virConnectPtr conn, const char *uri, struct lv_daemon *d, struct err *e)
+{
+	unsigned long libver = 0, hv = 0;
+	if (virConnectGetLibVersion(conn, &libver) < 0)
+		return lv_fail(e, uri, "cannot read the daemon's libvirt version");
+	version_text(libver, d->libvirt, sizeof(d->libvirt));
+	if (libver < LV_MIN_VERSION)
+		return err_set(e, "libvirt %s: the daemon runs libvirt %s, too old for virtio-mem devices (7.9.0 or newer)",
+			       uri, d->libvirt);
+	d->type = virConnectGetType(conn);
+	if (virConnectGetVersion(conn, &hv) < 0)
+		return lv_fail(e, uri, "cannot read the hypervisor's version");
+	version_text(hv, d->hypervisor, sizeof(d->hypervisor));
+	char *caps = virConnectGetCapabilities(conn);
+	if (!caps)
+		return lv_fail(e, uri, "cannot read the host's capabilities");
+	d->kvm = lv_caps_offer(caps, "kvm");
+	d->qemu = lv_caps_offer(caps, "qemu");
+	free(caps);
+	return 0;
+}
+
 static int lv_start(struct vm *vm, const struct vm_config *c, uint64_t deadline, struct err *e)
 {
 	struct lv *l = xcalloc(1, sizeof(*l));
@@ -431,32 +463,21 @@ static int lv_start(struct vm *vm, const struct vm_config *c, uint64_t deadline,
 	virConnectRegisterCloseCallback(l->conn, on_close, l, NULL);
 	virConnectSetKeepAlive(l->conn, 5, 6);  /* a silent daemon: closed in 30 s */
 
-	unsigned long libver = 0, hv = 0;
-	char a[32], b[32];
-	if (virConnectGetLibVersion(l->conn, &libver) < 0)
-		return lv_fail(e, l->uri, "cannot read the daemon's libvirt version");
-	version_text(libver, a, sizeof(a));
-	if (libver < LV_MIN_VERSION)
-		return err_set(e, "libvirt %s: the daemon runs libvirt %s, too old for virtio-mem devices (7.9.0 or newer)",
-			       l->uri, a);
-	const char *type = virConnectGetType(l->conn);
-	if (virConnectGetVersion(l->conn, &hv) < 0)
-		return lv_fail(e, l->uri, "cannot read the hypervisor's version");
-	version_text(hv, b, sizeof(b));
-	snprintf(vm->hypervisor, sizeof(vm->hypervisor), "%s %s, libvirt %s", type ? type : "?", b, a);
+	struct lv_daemon d = { 0 };
+	int checked = lv_daemon_check(l->conn, l->uri, &d, e);
+	if (d.hypervisor[0])  /* the report names it even when the capabilities cannot be read */
+		snprintf(vm->hypervisor, sizeof(vm->hypervisor), "%s %s, libvirt %s", d.type ? d.type : "?",
+			 d.hypervisor, d.libvirt);
+	if (checked < 0)
+		return -1;
 
 	/* KVM when the daemon's host offers it (and, locally, /dev/kvm opens:
 	 * the same test as the QEMU backend), else TCG (type 'qemu'). */
-	char *caps = virConnectGetCapabilities(l->conn);
-	if (!caps)
-		return lv_fail(e, l->uri, "cannot read the host's capabilities");
-	bool kvm_offered = lv_caps_offer(caps, "kvm"), tcg_offered = lv_caps_offer(caps, "qemu");
-	free(caps);
-	bool kvm = c->accel != ACCEL_TCG && kvm_offered && (l->remote || kvm_usable());
+	bool kvm = c->accel != ACCEL_TCG && d.kvm && (l->remote || kvm_usable());
 	if (c->accel == ACCEL_KVM && !kvm)
 		return err_set(e, "--accel kvm: libvirt %s offers no KVM domain%s", l->uri,
-			       !l->remote && kvm_offered ? " (/dev/kvm cannot be opened here)" : "");
-	if (!kvm && !tcg_offered)
+			       !l->remote && d.kvm ? " (/dev/kvm cannot be opened here)" : "");
+	if (!kvm && !d.qemu)
 		return err_set(e, "libvirt %s offers no x86_64 QEMU domain (are qemu-system-x86 and "
 				  "libvirt-daemon-driver-qemu installed there?)", l->uri);
 	snprintf(vm->accel, sizeof(vm->accel), "%s", kvm ? "kvm" : "tcg");
@@ -696,28 +717,17 @@ int vm_libvirt_probe(const char *uri, char *info, size_t len, struct err *e)
 	virConnectPtr conn = virConnectOpen(uri);
 	if (!conn)
 		return lv_fail(e, uri, "cannot connect");
-	unsigned long libver = 0, hv = 0;
-	char *caps = NULL;
+	struct lv_daemon d = { 0 };
 	int r = -1;
-	char a[32], b[32];
-	if (virConnectGetLibVersion(conn, &libver) < 0 || virConnectGetVersion(conn, &hv) < 0 ||
-	    !(caps = virConnectGetCapabilities(conn))) {
-		lv_fail(e, uri, "cannot read its versions and capabilities");
-	} else {
-		version_text(libver, a, sizeof(a));
-		version_text(hv, b, sizeof(b));
-		if (libver < LV_MIN_VERSION)
-			err_set(e, "libvirt %s: the daemon runs libvirt %s, too old for virtio-mem devices (7.9.0 or newer)",
-				uri, a);
-		else if (!lv_caps_offer(caps, "qemu") && !lv_caps_offer(caps, "kvm"))
+	if (lv_daemon_check(conn, uri, &d, e) == 0) {
+		if (!d.qemu && !d.kvm)
 			err_set(e, "libvirt %s offers no x86_64 QEMU domain", uri);
 		else {
-			snprintf(info, len, "libvirt %s: libvirt %s, QEMU %s, domain types:%s%s", uri, a, b,
-				 lv_caps_offer(caps, "kvm") ? " kvm" : "", lv_caps_offer(caps, "qemu") ? " qemu" : "");
+			snprintf(info, len, "libvirt %s: libvirt %s, QEMU %s, domain types:%s%s", uri, d.libvirt,
+				 d.hypervisor, d.kvm ? " kvm" : "", d.qemu ? " qemu" : "");
 			r = 0;
 		}
 	}
-	free(caps);
 	virConnectClose(conn);
 	return r;
 }
