@@ -6,7 +6,7 @@
  * X(c_identifier, "name", "summary")
  * What a population holds on its pages on purpose is declared by the guest
  * at run time (pop_hold() in its file) and compared there with what the
- * kernel's counters show (host/classify.c). */
+ * kernel's counters show (host/run/classify.c). */
 #ifndef VMEMSTRESS_POPULATION_TYPES_H
 #define VMEMSTRESS_POPULATION_TYPES_H
 

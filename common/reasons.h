@@ -1,6 +1,6 @@
 /* Why a block did not unplug: one fixed taxonomy, documented in README.md
  * ("Reasons"). The guest reports evidence, the kernel's own page counters
- * first; host/classify.c names the reason from them. */
+ * first; host/run/classify.c names the reason from them. */
 #ifndef VMEMSTRESS_REASONS_H
 #define VMEMSTRESS_REASONS_H
 

@@ -47,7 +47,7 @@ struct population {
 	bool released;        /* release() ran */
 	/* What the population holds on each of its pages on purpose, beyond
 	 * its mappings: the expectation the kernel's own counters are compared
-	 * with (host/classify.c), never the reason itself. A release that
+	 * with (host/run/classify.c), never the reason itself. A release that
 	 * drops it clears it and says what it dropped. */
 	struct {
 		const char *kind; /* "gup", "pin", "transient", "unmovable"; NULL: nothing */

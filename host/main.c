@@ -9,11 +9,11 @@
 #include <time.h>
 
 #include "../common/population-types.h"
-#include "report.h"
-#include "run.h"
-#include "scenario.h"
-#include "suite.h"
-#include "units.h"
+#include "run/report.h"
+#include "run/run.h"
+#include "scenario/scenario.h"
+#include "suite/suite.h"
+#include "util/units.h"
 
 #ifndef VMS_VERSION
 #define VMS_VERSION "dev"
@@ -90,7 +90,53 @@ static void usage(FILE *out)
 		"README.md documents the scenario format and the report.\n");
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for: the options of one run and of a suite,
+ * and what main() does with them. */
+struct cmdline {
+	struct run_options run;
+	struct suite_options suite;
+	const char *json_path, *config_path, *bugs_path;
+	bool check_only, list_kernels, probe_libvirt;
+};
+
+/* parse_options(): the command line is read, go on */
+#define KEEP_GOING (-1)
+
+/* An option a suite passes on to each of its runs, as "--name=value". */
+static void forward(struct suite_options *so, const char *name, const char *value)
+{
+	static char fwd[ARRAY_SIZE(so->forward)][600];
+	if (so->nforward < (int)ARRAY_SIZE(so->forward)) {
+		snprintf(fwd[so->nforward], sizeof(fwd[0]), "--%s=%s", name, value);
+		so->forward[so->nforward] = fwd[so->nforward];
+		so->nforward++;
+	}
+}
+
+/* --suite-kernel NAME:KDIR:INITRD, into the next of so's kernels. */
+static int suite_kernel_option(struct suite_options *so, const char *arg)
+{
+	struct suite_ready_kernel *k = &so->kernels[so->nkernels];
+	const char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (so->nkernels == SUITE_MAX_KERNELS || !c1 || !c2 || c1 == arg) {
+		fprintf(stderr, "vmemstress: --suite-kernel %s: expected NAME:KDIR:INITRD (at most %d)\n", arg,
+			SUITE_MAX_KERNELS);
+		return -1;
+	}
+	snprintf(k->name, sizeof(k->name), "%.*s", (int)(c1 - arg), arg);
+	snprintf(k->kdir, sizeof(k->kdir), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+	snprintf(k->initrd, sizeof(k->initrd), "%s", c2 + 1);
+	if (!suite_name_ok(k->name)) {
+		fprintf(stderr, "vmemstress: --suite-kernel %s: the name is letters, digits, '-', '_', '.'\n", arg);
+		return -1;
+	}
+	so->nkernels++;
+	return 0;
+}
+
+/* The options into cl, each value checked. Returns KEEP_GOING, or the exit
+ * status to end with now (--help, --version, a bad option or value). */
+static int parse_options(int argc, char **argv, struct cmdline *cl)
 {
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, NULL, 'k' },  { "initrd", required_argument, NULL, 'i' },
@@ -107,39 +153,26 @@ int main(int argc, char **argv)
 		{ "connect", required_argument, NULL, 'N' }, { "probe-libvirt", no_argument, NULL, 'P' },
 		{ 0, 0, 0, 0 },
 	};
-	struct run_options o;
-	run_options_default(&o);
-	const char *json_path = NULL, *config_path = NULL, *bugs_path = NULL;
-	bool check_only = false, list_kernels = false;
-	bool probe_libvirt = false;
-	static struct suite_options so;
+	struct run_options *o = &cl->run;
+	struct suite_options *so = &cl->suite;
+	run_options_default(o);
 	int opt;
-	/* options a suite passes on to each of its runs, as "--name=value" */
-#define FORWARD(name)                                                                         \
-	do {                                                                                  \
-		static char fwd[ARRAY_SIZE(so.forward)][600];                                 \
-		if (so.nforward < (int)ARRAY_SIZE(so.forward)) {                              \
-			snprintf(fwd[so.nforward], sizeof(fwd[0]), "--%s=%s", name, optarg);  \
-			so.forward[so.nforward] = fwd[so.nforward];                           \
-			so.nforward++;                                                        \
-		}                                                                             \
-	} while (0)
 	while ((opt = getopt_long(argc, argv, "k:i:o:j:a:qvhV", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'k': o.kernel = optarg; break;
-		case 'i': o.initrd = optarg; break;
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
 		case 'o':
 			if (strlen(optarg) > VMS_MAX_OUTDIR || !*optarg) {
 				fprintf(stderr, "vmemstress: --outdir %.60s...: 1 to %d characters (its files' paths must fit)\n",
 					optarg, VMS_MAX_OUTDIR);
 				return EXIT_USAGE;
 			}
-			o.outdir = optarg;
+			o->outdir = optarg;
 			break;
-		case 'J': json_path = optarg; break;
-		case 'S': so.path = optarg; break;
-		case 'b': so.baseline = optarg; break;
-		case 'L': list_kernels = true; break;
+		case 'J': cl->json_path = optarg; break;
+		case 'S': so->path = optarg; break;
+		case 'b': so->baseline = optarg; break;
+		case 'L': cl->list_kernels = true; break;
 		case 'j': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -147,69 +180,54 @@ int main(int argc, char **argv)
 				fprintf(stderr, "vmemstress: --jobs %s: a number from 1 to 64\n", optarg);
 				return EXIT_USAGE;
 			}
-			so.jobs = (int)n;
+			so->jobs = (int)n;
 			break;
 		}
 		case 'T':
-			if (parse_duration_ms(optarg, &so.run_timeout_ms) < 0 || !so.run_timeout_ms) {
+			if (parse_duration_ms(optarg, &so->run_timeout_ms) < 0 || !so->run_timeout_ms) {
 				fprintf(stderr, "vmemstress: --run-timeout %s: not a duration of at most 7 days (e.g. 20m)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'W': {
-			struct suite_ready_kernel *k = &so.kernels[so.nkernels];
-			char *c1 = strchr(optarg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-			if (so.nkernels == SUITE_MAX_KERNELS || !c1 || !c2 || c1 == optarg) {
-				fprintf(stderr, "vmemstress: --suite-kernel %s: expected NAME:KDIR:INITRD (at most %d)\n",
-					optarg, SUITE_MAX_KERNELS);
+		case 'W':
+			if (suite_kernel_option(so, optarg) < 0)
 				return EXIT_USAGE;
-			}
-			snprintf(k->name, sizeof(k->name), "%.*s", (int)(c1 - optarg), optarg);
-			snprintf(k->kdir, sizeof(k->kdir), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
-			snprintf(k->initrd, sizeof(k->initrd), "%s", c2 + 1);
-			if (!suite_name_ok(k->name)) {
-				fprintf(stderr, "vmemstress: --suite-kernel %s: the name is letters, digits, '-', '_', '.'\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			so.nkernels++;
 			break;
-		}
 		case 'a':
 			if (strcmp(optarg, "auto") == 0)
-				o.accel = ACCEL_AUTO;
+				o->accel = ACCEL_AUTO;
 			else if (strcmp(optarg, "kvm") == 0)
-				o.accel = ACCEL_KVM;
+				o->accel = ACCEL_KVM;
 			else if (strcmp(optarg, "tcg") == 0)
-				o.accel = ACCEL_TCG;
+				o->accel = ACCEL_TCG;
 			else {
 				fprintf(stderr, "vmemstress: --accel %s: expected auto, kvm or tcg\n", optarg);
 				return EXIT_USAGE;
 			}
-			FORWARD("accel");
+			forward(so, "accel", optarg);
 			break;
-		case 'Q': o.qemu = optarg; FORWARD("qemu"); break;
+		case 'Q': o->qemu = optarg; forward(so, "qemu", optarg); break;
 		case 'G':
 			if (strcmp(optarg, "qemu") != 0 && strcmp(optarg, "libvirt") != 0) {
 				fprintf(stderr, "vmemstress: --backend %s: expected qemu or libvirt\n", optarg);
 				return EXIT_USAGE;
 			}
-			o.backend = optarg;
-			FORWARD("backend");
+			o->backend = optarg;
+			forward(so, "backend", optarg);
 			break;
-		case 'N': o.connect_uri = optarg; FORWARD("connect"); break;
-		case 'P': probe_libvirt = true; break;
+		case 'N': o->connect_uri = optarg; forward(so, "connect", optarg); break;
+		case 'P': cl->probe_libvirt = true; break;
 		case 'B':
-			if (parse_duration_ms(optarg, &o.boot_timeout_ms) < 0 || !o.boot_timeout_ms) {
+			if (parse_duration_ms(optarg, &o->boot_timeout_ms) < 0 || !o->boot_timeout_ms) {
 				fprintf(stderr, "vmemstress: --boot-timeout %s: not a duration of at most 7 days (e.g. 90s, 2m)\n", optarg);
 				return EXIT_USAGE;
 			}
-			FORWARD("boot-timeout");
+			forward(so, "boot-timeout", optarg);
 			break;
-		case 'C': o.extra_cmdline = optarg; FORWARD("cmdline"); break;
-		case 'K': config_path = optarg; break;
-		case 'U': bugs_path = optarg; break;
-		case 'c': check_only = true; break;
+		case 'C': o->extra_cmdline = optarg; forward(so, "cmdline", optarg); break;
+		case 'K': cl->config_path = optarg; break;
+		case 'U': cl->bugs_path = optarg; break;
+		case 'c': cl->check_only = true; break;
 		case 'q': vms_verbosity = 0; break;
 		case 'v': vms_verbosity = 2; break;
 		case 'h': usage(stdout); return EXIT_PASS;
@@ -217,102 +235,148 @@ int main(int argc, char **argv)
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (probe_libvirt) {
-		/* ./run.sh asks this before starting a private libvirtd */
-		char info[600];
-		struct err pe = { "" };
-		if (vm_libvirt_probe(o.connect_uri, info, sizeof(info), &pe) < 0) {
-			fprintf(stderr, "vmemstress: %s\n", pe.msg);
-			return EXIT_INFRA;
-		}
-		printf("%s\n", info);
-		return EXIT_PASS;
+	return KEEP_GOING;
+}
+
+/* --probe-libvirt: ./run.sh asks this before starting a private libvirtd. */
+static int probe_libvirt(const char *uri)
+{
+	char info[600];
+	struct err pe = { "" };
+	if (vm_libvirt_probe(uri, info, sizeof(info), &pe) < 0) {
+		fprintf(stderr, "vmemstress: %s\n", pe.msg);
+		return EXIT_INFRA;
 	}
-	if (o.connect_uri && strcmp(o.backend, "libvirt") != 0) {
-		fprintf(stderr, "vmemstress: --connect goes with --backend libvirt\n");
+	printf("%s\n", info);
+	return EXIT_PASS;
+}
+
+/* --suite or --list-kernels, with the operands left after the options:
+ * the suite is --suite's or the one operand of --list-kernels. */
+static int suite_entry(int nargs, char **args, struct cmdline *cl)
+{
+	struct suite_options *so = &cl->suite;
+	const struct run_options *o = &cl->run;
+	const char *suite_path = so->path;
+	if (!suite_path && nargs == 1)
+		suite_path = args[0];
+	if (!suite_path || nargs != (so->path ? 0 : 1)) {
+		fprintf(stderr, "vmemstress: --suite takes the suite; no scenario file after it (try --help)\n");
 		return EXIT_USAGE;
 	}
-	if (list_kernels || so.path) {
-		const char *suite_path = so.path;
-		if (!suite_path && optind == argc - 1)
-			suite_path = argv[optind];
-		if (!suite_path || optind != argc - (so.path ? 0 : 1)) {
-			fprintf(stderr, "vmemstress: --suite takes the suite; no scenario file after it (try --help)\n");
-			return EXIT_USAGE;
-		}
-		if (list_kernels)
-			return suite_list_kernels(suite_path);
-		if (o.kernel || o.initrd || json_path || check_only) {
-			fprintf(stderr, "vmemstress: with --suite, kernels come from --suite-kernel; --kernel, --initrd, "
-				"--json and --check are for single runs\n");
-			return EXIT_USAGE;
-		}
-		if (o.outdir && strlen(o.outdir) > VMS_MAX_SUITE_OUTDIR) {
-			fprintf(stderr, "vmemstress: --outdir %.60s...: a suite's is at most %d characters (its runs go in "
-				"OUTDIR/runs/KERNEL/SCENARIO)\n", o.outdir, VMS_MAX_SUITE_OUTDIR);
-			return EXIT_USAGE;
-		}
-		so.outdir = o.outdir;
-		so.known_bugs = bugs_path;
-		if (config_path) {
-			fprintf(stderr, "vmemstress: with --suite, each kernel's config is KDIR/config\n");
-			return EXIT_USAGE;
-		}
-		return suite_main(&so);
-	}
-	if (so.nkernels || so.baseline || so.jobs || so.run_timeout_ms) {
-		fprintf(stderr, "vmemstress: --suite-kernel, --jobs, --baseline and --run-timeout go with --suite\n");
+	if (cl->list_kernels)
+		return suite_list_kernels(suite_path);
+	if (o->kernel || o->initrd || cl->json_path || cl->check_only) {
+		fprintf(stderr, "vmemstress: with --suite, kernels come from --suite-kernel; --kernel, --initrd, "
+			"--json and --check are for single runs\n");
 		return EXIT_USAGE;
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "vmemstress: expected one scenario file (try --help)\n");
+	if (o->outdir && strlen(o->outdir) > VMS_MAX_SUITE_OUTDIR) {
+		fprintf(stderr, "vmemstress: --outdir %.60s...: a suite's is at most %d characters (its runs go in "
+			"OUTDIR/runs/KERNEL/SCENARIO)\n", o->outdir, VMS_MAX_SUITE_OUTDIR);
 		return EXIT_USAGE;
 	}
+	so->outdir = o->outdir;
+	so->known_bugs = cl->bugs_path;
+	if (cl->config_path) {
+		fprintf(stderr, "vmemstress: with --suite, each kernel's config is KDIR/config\n");
+		return EXIT_USAGE;
+	}
+	return suite_main(so);
+}
+
+/* Whether the file at path can be opened for reading; says so when not. */
+static bool readable(const char *what, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "vmemstress: %s %s: cannot be read\n", what, path);
+		return false;
+	}
+	fclose(f);
+	return true;
+}
+
+/* The kernel can build none of the scenario's populations: boot nothing,
+ * say so (skipped). */
+static int skip_run(const struct run_options *o, struct report *r, struct err *e)
+{
+	snprintf(r->kernel, sizeof(r->kernel), "%s", o->kernel);
+	snprintf(r->outdir, sizeof(r->outdir), "%s", o->outdir);
+	r->verdict = VERDICT_SKIP;
+	if (make_dirs(o->outdir, e) < 0)
+		fprintf(stderr, "vmemstress: %s\n", e->msg);
+	return EXIT_SKIP;
+}
+
+/* report.json and report.txt in the run's directory, --json's copy, the
+ * text on stdout. Returns the exit status: a pass whose --json copy could
+ * not be written is an error. */
+static int write_reports(const struct report *r, const char *outdir, const char *json_path, int status,
+			 struct err *e)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/report.json", outdir);
+	if (report_write_json(r, path, e) < 0)
+		fprintf(stderr, "vmemstress: %s\n", e->msg);
+	if (json_path && report_write_json(r, json_path, e) < 0) {
+		fprintf(stderr, "vmemstress: %s\n", e->msg);
+		if (status == EXIT_PASS)
+			status = EXIT_INFRA;
+	}
+	FILE *txt;
+	snprintf(path, sizeof(path), "%s/report.txt", outdir);
+	if ((txt = fopen_output(path))) {
+		report_write_text(r, txt);
+		fclose(txt);
+	}
+	report_write_text(r, stdout);
+	fflush(stdout);
+	return status;
+}
+
+/* One scenario: its file checked (all of --check), then the kernel's
+ * config and the known bugs read, the VM run (or skipped), the report
+ * written and printed. */
+static int single_run(const char *scenario_path, struct cmdline *cl)
+{
+	struct run_options *o = &cl->run;
 	struct err e = { "" };
 	static struct scenario s;
-	if (scenario_load(argv[optind], &s, &e) < 0) {
+	if (scenario_load(scenario_path, &s, &e) < 0) {
 		fprintf(stderr, "vmemstress: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
-	if (check_only) {
+	if (cl->check_only) {
 		printf("%s: ok (%d populations, %d steps)\n", s.path, s.npops, s.nsteps);
 		return EXIT_PASS;
 	}
-	if (!o.kernel || !o.initrd) {
+	if (!o->kernel || !o->initrd) {
 		fprintf(stderr, "vmemstress: --kernel and --initrd are required (./run.sh provides them)\n");
 		return EXIT_USAGE;
 	}
-	FILE *f;
-	if (!(f = fopen(o.kernel, "r"))) {
-		fprintf(stderr, "vmemstress: kernel %s: cannot be read\n", o.kernel);
+	if (!readable("kernel", o->kernel) || !readable("initrd", o->initrd))
 		return EXIT_USAGE;
-	}
-	fclose(f);
-	if (!(f = fopen(o.initrd, "r"))) {
-		fprintf(stderr, "vmemstress: initrd %s: cannot be read\n", o.initrd);
-		return EXIT_USAGE;
-	}
-	fclose(f);
 	char outdir[512];
-	if (!o.outdir) {
+	if (!o->outdir) {
 		time_t now = time(NULL);
 		char stamp[32];
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
 		snprintf(outdir, sizeof(outdir), "vmemstress-out/%s-%s", s.name, stamp);
-		o.outdir = outdir;
+		o->outdir = outdir;
 	}
 
 	static struct known_bugs bugs;
-	if (bugs_path && known_bugs_load(bugs_path, &bugs, &e) < 0) {
+	if (cl->bugs_path && known_bugs_load(cl->bugs_path, &bugs, &e) < 0) {
 		fprintf(stderr, "vmemstress: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
 	static struct report r;
 	report_init(&r, &s);
-	r.known_bugs = bugs_path ? &bugs : NULL;
+	r.known_bugs = cl->bugs_path ? &bugs : NULL;
 	int had_pops = s.npops;
-	if (config_path) {
-		if (kconfig_check(config_path, &s, &r.config, &e) < 0) {
+	if (cl->config_path) {
+		if (kconfig_check(cl->config_path, &s, &r.config, &e) < 0) {
 			fprintf(stderr, "vmemstress: %s\n", e.msg);
 			return EXIT_USAGE;
 		}
@@ -322,36 +386,33 @@ int main(int argc, char **argv)
 
 	install_signal_handlers();
 	progress_start_clock();
-	int status;
-	if (had_pops && !s.npops) {
-		/* nothing to build: boot nothing, say so */
-		snprintf(r.kernel, sizeof(r.kernel), "%s", o.kernel);
-		snprintf(r.outdir, sizeof(r.outdir), "%s", o.outdir);
-		r.verdict = VERDICT_SKIP;
-		status = EXIT_SKIP;
-		if (make_dirs(o.outdir, &e) < 0)
-			fprintf(stderr, "vmemstress: %s\n", e.msg);
-	} else {
-		status = run_scenario(&o, &s, &r);
-	}
-
-	char path[700];
-	snprintf(path, sizeof(path), "%s/report.json", o.outdir);
-	if (report_write_json(&r, path, &e) < 0)
-		fprintf(stderr, "vmemstress: %s\n", e.msg);
-	if (json_path && report_write_json(&r, json_path, &e) < 0) {
-		fprintf(stderr, "vmemstress: %s\n", e.msg);
-		if (status == EXIT_PASS)
-			status = EXIT_INFRA;
-	}
-	FILE *txt;
-	snprintf(path, sizeof(path), "%s/report.txt", o.outdir);
-	if ((txt = fopen_output(path))) {
-		report_write_text(&r, txt);
-		fclose(txt);
-	}
-	report_write_text(&r, stdout);
-	fflush(stdout);
+	int status = had_pops && !s.npops ? skip_run(o, &r, &e) : run_scenario(o, &s, &r);
+	status = write_reports(&r, o->outdir, cl->json_path, status, &e);
 	report_free(&r);
 	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct cmdline cl;
+	int status = parse_options(argc, argv, &cl);
+	if (status != KEEP_GOING)
+		return status;
+	if (cl.probe_libvirt)
+		return probe_libvirt(cl.run.connect_uri);
+	if (cl.run.connect_uri && strcmp(cl.run.backend, "libvirt") != 0) {
+		fprintf(stderr, "vmemstress: --connect goes with --backend libvirt\n");
+		return EXIT_USAGE;
+	}
+	if (cl.list_kernels || cl.suite.path)
+		return suite_entry(argc - optind, argv + optind, &cl);
+	if (cl.suite.nkernels || cl.suite.baseline || cl.suite.jobs || cl.suite.run_timeout_ms) {
+		fprintf(stderr, "vmemstress: --suite-kernel, --jobs, --baseline and --run-timeout go with --suite\n");
+		return EXIT_USAGE;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vmemstress: expected one scenario file (try --help)\n");
+		return EXIT_USAGE;
+	}
+	return single_run(argv[optind], &cl);
 }

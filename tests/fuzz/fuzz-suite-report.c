@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "baseline.h"
-#include "suite-report.h"
+#include "suite/baseline.h"
+#include "suite/suite-report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,7 +2,7 @@
 # Print a suite result (schema vmemstress-suite/1) for the runs already under
 # OUT/runs/KERNEL/SCENARIO/ (report.json, and exit_status when the fixture
 # wrote one), compared with an optional baseline suite.json. A dev tool for
-# the renderers and check scripts; the suite runner (host/suite.c) writes the
+# the renderers and check scripts; the suite runner (host/suite/suite.c) writes the
 # real one.
 #
 #   tests/reports/assemble-suite.sh OUT [BASELINE_SUITE_JSON] > OUT/suite.json

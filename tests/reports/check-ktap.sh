@@ -88,7 +88,7 @@ def scenario(r):
     s = (r.get("scenario") or {}).get("name") if isinstance(r.get("scenario"), dict) else None
     return s or (r.get("id", "").split("/")[-1] or "unknown-scenario")
 def ktap_name(s):
-    # what report-ktap.c makes of a name: one line, no '#', trimmed
+    # what host/suite/suite-ktap.c makes of a name: one line, no '#', trimmed
     s = "".join(" " if ord(c) < 0x20 or c == "\x7f" or 0x80 <= ord(c) <= 0x9f else "_" if c == "#" else c for c in s)
     s = s.strip(" ")
     if s.startswith("-"):

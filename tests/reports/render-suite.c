@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "suite-report.h"
+#include "suite/suite-report.h"
 
 int main(int argc, char **argv)
 {

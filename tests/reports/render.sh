@@ -1,6 +1,6 @@
 #!/bin/sh
 # Render a suite.json into DIR/junit.xml, DIR/results.ktap, DIR/report.html
-# with the suite writers (host/suite-report.c, host/report-{junit,ktap,html}.c)
+# with the suite writers (host/suite/suite-report.c, host/suite/suite-{junit,ktap,html}.c)
 # built alone into build/tests/render-suite: a dev tool, the suite runner
 # calls the same functions.
 #
@@ -10,13 +10,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BUILD:-$top/build}
 bin=$build/tests/render-suite
-srcs="$here/render-suite.c $top/host/suite-report.c $top/host/report-junit.c $top/host/report-ktap.c
-	$top/host/report-html.c $top/common/err.c $top/common/reasons.c"
+srcs="$here/render-suite.c $top/host/suite/suite-report.c $top/host/suite/suite-junit.c
+	$top/host/suite/suite-ktap.c $top/host/suite/suite-html.c $top/common/err.c $top/common/reasons.c"
 # rebuild when any source is newer than the binary
 stale=1
 if [ -x "$bin" ]; then
 	stale=0
-	for s in $srcs "$top/host/suite-report.h" "$top/common/reasons.h"; do
+	for s in $srcs "$top/host/suite/suite-report.h" "$top/common/reasons.h"; do
 		[ -n "$(find "$s" -newer "$bin")" ] && stale=1
 	done
 fi

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "classify.h"
+#include "run/classify.h"
 
 static struct scenario scn;
 /* kpageflags seen on Debian 6.1 */

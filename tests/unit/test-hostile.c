@@ -16,11 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "known-bugs.h"
-#include "protocol.h"
-#include "scenario.h"
-#include "suite-file.h"
-#include "units.h"
+#include "link/protocol.h"
+#include "run/known-bugs.h"
+#include "scenario/scenario.h"
+#include "suite/suite-file.h"
+#include "util/units.h"
 
 #ifndef SRCDIR
 #define SRCDIR "."

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kconfig.h"
-#include "known-bugs.h"
+#include "run/kconfig.h"
+#include "run/known-bugs.h"
 
 #define ESSENTIALS                                                                                       \
 	"CONFIG_VIRTIO_MEM=m\nCONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_CONSOLE=m\nCONFIG_MEMORY_HOTPLUG=y\n"     \

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libvirt-xml.h"
+#include "vm/libvirt-xml.h"
 
 /* Trimmed from `virsh dumpxml` of a running domain (libvirt 9.0.0). */
 static const char live[] =

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "protocol.h"
+#include "link/protocol.h"
 
 static const char *const names[] = { "anon", "thp-cow" };
 /* 8 device blocks of 2 MiB at 4 GiB; memory blocks of 128 MiB: block 32 */

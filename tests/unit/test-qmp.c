@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "qmp.h"
+#include "vm/qmp.h"
 
 static void formats_commands(void **state)
 {

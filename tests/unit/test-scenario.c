@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 #ifndef SRCDIR
 #define SRCDIR "."

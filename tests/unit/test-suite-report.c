@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite-report.h"
 #include "../../common/reasons.h"
+#include "suite/suite-report.h"
 
 /* 8 device blocks of 2 MiB at 4 GiB, memory blocks of 8 MiB (4 per row) */
 #define REGION "\"region\": {\"addr\": 4294967296, \"size\": 16777216, \"block_size\": 2097152, \"blocks\": 8, " \

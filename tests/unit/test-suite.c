@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "baseline.h"
-#include "suite-file.h"
+#include "suite/baseline.h"
+#include "suite/suite-file.h"
 
 static char dir[64];
 

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "units.h"
+#include "util/units.h"
 
 static void sizes(void **state)
 {

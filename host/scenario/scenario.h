@@ -1,0 +1,88 @@
+/* Scenario files: INI (parsed with inih). README.md, "Scenario format",
+ * documents every section and key; scenarios/default.ini is an example. */
+#ifndef HOST_SCENARIO_H
+#define HOST_SCENARIO_H
+
+#include <stdint.h>
+#include "../common/protocol.h"
+#include "util/util.h"
+
+#define SCN_MAX_STEPS 16
+#define SCN_MAX_OPTIONS 4
+#define SCN_MAX_RULES 16
+
+enum zone { ZONE_MOVABLE, ZONE_KERNEL };
+enum unplug_expect { UNPLUG_COMPLETE, UNPLUG_ANY };
+
+struct scn_option {
+	char key[24];
+	char value[64];
+};
+
+struct scn_population {
+	char name[VMS_MAX_NAME + 1];
+	char type[32];
+	uint64_t size;
+	struct scn_option opts[SCN_MAX_OPTIONS];  /* type-specific keys */
+	int nopts;
+	int line;  /* where its section starts, for messages */
+};
+
+/* "who:reason" in may-stay lists. who: a population, "unowned" (none of
+ * ours) or "*"; reason: a reason name or "*" (-1). */
+struct stay_rule {
+	char who[VMS_MAX_NAME + 1];
+	int reason;
+	char bug[64];      /* "REASON@BUG": only when known bug BUG matched; "" any */
+};
+
+struct scn_step {
+	char name[VMS_MAX_NAME + 1];
+	uint64_t requested;
+	uint64_t timeout_ms;
+	int line;
+};
+
+struct scenario {
+	char path[512];
+	char name[VMS_MAX_NAME + 1];  /* file name without directory and .ini */
+	char description[256];
+	/* [vm] */
+	int cpus;
+	uint64_t boot_memory, region_size, initial_size, block_size;
+	enum zone zone;
+	char thp[16];
+	uint64_t boot_timeout_ms;
+	char kernel_cmdline[512];
+	/* [population NAME] */
+	struct scn_population pops[VMS_MAX_POPULATIONS];
+	int npops;
+	/* [step NAME] */
+	struct scn_step steps[SCN_MAX_STEPS];
+	int nsteps;
+	/* [expect] */
+	enum unplug_expect unplug;
+	uint64_t max_corrupted;
+	struct stay_rule may_stay[SCN_MAX_RULES];
+	int n_may_stay;
+	char must_stay[VMS_MAX_POPULATIONS][VMS_MAX_NAME + 1];
+	int n_must_stay;
+	enum unplug_expect after_release;
+	struct stay_rule may_stay_after_release[SCN_MAX_RULES];
+	int n_may_stay_after_release;
+	int expect_line;   /* where [expect] starts, for messages */
+};
+
+/* Does a block owned by `who` (a population name or "unowned") that stayed
+ * for `reason`, matching known bug `bug` ("" none), match one of the rules? */
+bool stay_allowed(const struct stay_rule *rules, int n, const char *who, int reason, const char *bug);
+
+/* Parse and check a scenario file. Errors read "FILE:LINE: [section] key:
+ * what is wrong". */
+int scenario_load(const char *path, struct scenario *s, struct err *e);
+/* The same from a string (tests); `path` names it in messages. */
+int scenario_parse(const char *text, const char *path, struct scenario *s, struct err *e);
+
+const char *zone_name(enum zone z);        /* "movable" / "kernel" */
+
+#endif

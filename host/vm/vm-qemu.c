@@ -1,0 +1,371 @@
+/* The direct QEMU backend: QEMU started as our child, driven over QMP. */
+#define _GNU_SOURCE
+#include "vm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/protocol.h"
+#include "vm/child.h"
+#include "vm/qmp.h"
+
+#define DEVICE_ID "vm0"
+#define DEVICE_PATH "/machine/peripheral/" DEVICE_ID
+#define QMP_TIMEOUT_MS 10000
+
+struct qemu {
+	struct child proc;
+	struct qmp qmp;
+	FILE *qmp_log;
+	char qmp_path[200], guest_path[200], log_path[600];
+};
+
+bool kvm_usable(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static int connect_unix(const char *path, struct err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err_set(e, "socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(e, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(e, "connect %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct argv {
+	char *v[80];
+	int n;
+};
+
+__attribute__((format(printf, 2, 3))) static void arg(struct argv *a, const char *fmt, ...)
+{
+	if (a->n + 1 >= (int)ARRAY_SIZE(a->v))
+		abort();  /* a programming error: the list is fixed */
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&a->v[a->n], fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	a->v[++a->n] = NULL;
+}
+
+/* A value inside a QEMU option string ("file,id=x,path=VALUE"): QEMU ends
+ * the value at a comma unless it is doubled, and reads the rest as more
+ * options, so a path with ",logfile=" in it would set the log file.
+ * Returns a malloc'd copy with every comma doubled. */
+static char *qemu_opt_value(const char *v)
+{
+	size_t n = strlen(v), commas = 0;
+	for (const char *p = v; *p; p++)
+		commas += *p == ',';
+	char *out = xcalloc(n + commas + 1, 1), *o = out;
+	for (const char *p = v; *p; p++) {
+		*o++ = *p;
+		if (*p == ',')
+			*o++ = ',';
+	}
+	return out;
+}
+
+static void build_argv(struct argv *a, const struct vm_config *c, const struct qemu *q, bool kvm)
+{
+	/* every path that goes inside an option string, commas doubled */
+	char *guest_path = qemu_opt_value(q->guest_path), *qmp_path = qemu_opt_value(q->qmp_path);
+	char *outdir = qemu_opt_value(c->outdir);
+	uint64_t mib = 1ull << 20;
+	arg(a, "%s", c->qemu);
+	arg(a, "-nodefaults");
+	arg(a, "-no-user-config");
+	arg(a, "-display");
+	arg(a, "none");
+	arg(a, "-no-reboot");  /* a guest panic (panic=-1) ends QEMU */
+	arg(a, "-machine");
+	arg(a, "q35");
+	/* With KVM usable, ask for it and let QEMU fall back to TCG if its KVM
+	 * accelerator does not start; query-kvm then says which one ran. */
+	if (kvm) {
+		arg(a, "-accel");
+		arg(a, "kvm");
+	}
+	if (c->accel != ACCEL_KVM) {
+		arg(a, "-accel");
+		arg(a, "tcg");
+	}
+	arg(a, "-cpu");
+	arg(a, "max");
+	arg(a, "-smp");
+	arg(a, "%d", c->cpus);
+	arg(a, "-m");
+	arg(a, "%" PRIu64 "M,maxmem=%" PRIu64 "M", c->boot_memory / mib, (c->boot_memory + c->region_size) / mib);
+	/* Boot memory on node 0; the virtio-mem device alone on node 1, so the
+	 * guest can bind its populations to the region with mbind(). */
+	arg(a, "-object");
+	arg(a, "memory-backend-ram,id=mem0,size=%" PRIu64 "M", c->boot_memory / mib);
+	arg(a, "-numa");
+	arg(a, "node,nodeid=0,cpus=0-%d,memdev=mem0", c->cpus - 1);
+	arg(a, "-numa");
+	arg(a, "node,nodeid=1");
+	arg(a, "-object");
+	/* reserve=off: the region is sparse on the host (a 64 GiB region on a
+	 * small machine), pages come as the guest plugs them */
+	arg(a, "memory-backend-ram,id=vmem0,size=%" PRIu64 "M,reserve=off", c->region_size / mib);
+	arg(a, "-device");
+	arg(a, "virtio-mem-pci,id=%s,memdev=vmem0,node=1,requested-size=%" PRIu64 "M,block-size=%" PRIu64 "K",
+	    DEVICE_ID, c->initial_size / mib, c->block_size / 1024);
+	arg(a, "-device");
+	arg(a, "virtio-serial-pci");
+	arg(a, "-chardev");
+	arg(a, "socket,id=agent,path=%s,server=on,wait=off", guest_path);
+	arg(a, "-device");
+	arg(a, "virtserialport,chardev=agent,name=%s", VMS_PORT_NAME);
+	arg(a, "-chardev");
+	arg(a, "file,id=console,path=%s/console.log", outdir);
+	arg(a, "-serial");
+	arg(a, "chardev:console");
+	arg(a, "-qmp");
+	arg(a, "unix:%s,server=on,wait=off", qmp_path);
+	arg(a, "-nic");
+	arg(a, "none");
+	arg(a, "-kernel");
+	arg(a, "%s", c->kernel);
+	arg(a, "-initrd");
+	arg(a, "%s", c->initrd);
+	arg(a, "-append");
+	arg(a, "%s", c->cmdline);
+	free(guest_path);
+	free(qmp_path);
+	free(outdir);
+}
+
+static bool qemu_alive(struct vm *vm, char *why, size_t len)
+{
+	struct qemu *q = vm->priv;
+	if (!q)
+		return false;
+	if (!child_exited(&q->proc))
+		return true;
+	/* QEMU said why it stopped (SHUTDOWN event) just before exiting. */
+	if (q->qmp.fd >= 0 && !q->qmp.shutdown) {
+		struct err ignored;
+		qmp_pump(&q->qmp, 0, &ignored);
+	}
+	char how[96];
+	child_describe(&q->proc, how, sizeof(how));
+	if (q->qmp.shutdown && strcmp(q->qmp.shutdown_reason, "guest-reset") == 0)
+		snprintf(why, len, "the guest rebooted (kernel panic?), QEMU %s", how);
+	else if (q->qmp.shutdown)
+		snprintf(why, len, "the guest shut down (%s), QEMU %s", q->qmp.shutdown_reason, how);
+	else
+		snprintf(why, len, "QEMU %s", how);
+	return false;
+}
+
+/* A QMP command failed: when QEMU is gone, say why (killed, panic...)
+ * rather than "connection closed". */
+static int qmp_failed(struct vm *vm, struct err *e)
+{
+	char why[200];
+	struct qemu *q = vm->priv;
+	child_wait(&q->proc, 1000);  /* the socket closes as QEMU exits */
+	if (!qemu_alive(vm, why, sizeof(why)))
+		return err_wrap(e, "%s", why);
+	return -1;
+}
+
+static int qemu_start(struct vm *vm, const struct vm_config *c, uint64_t deadline, struct err *e)
+{
+	struct qemu *q = xcalloc(1, sizeof(*q));
+	vm->priv = q;
+	vm->guest_fd = -1;
+	q->qmp.fd = -1;
+	snprintf(q->qmp_path, sizeof(q->qmp_path), "%s/qmp.sock", c->sockdir);
+	snprintf(q->guest_path, sizeof(q->guest_path), "%s/guest.sock", c->sockdir);
+	snprintf(q->log_path, sizeof(q->log_path), "%s/qemu.log", c->outdir);
+	char qmplog[600];
+	snprintf(qmplog, sizeof(qmplog), "%s/qmp.log", c->outdir);
+	q->qmp_log = fopen_output(qmplog);
+	/* QEMU opens console.log itself, following links: create it first,
+	 * refusing one */
+	char console[600];
+	snprintf(console, sizeof(console), "%s/console.log", c->outdir);
+	FILE *cf = fopen_output(console);
+	if (!cf)
+		return err_sys(e, "cannot write %s", console);
+	fclose(cf);
+
+	bool kvm = c->accel != ACCEL_TCG && kvm_usable();
+	if (c->accel == ACCEL_KVM && !kvm)
+		return err_set(e, "--accel kvm: /dev/kvm cannot be opened read-write");
+	struct argv a = { .n = 0 };
+	build_argv(&a, c, q, kvm);
+	if (q->qmp_log) {
+		fprintf(q->qmp_log, "# command:");
+		for (int i = 0; i < a.n; i++)
+			fprintf(q->qmp_log, " %s", a.v[i]);
+		fprintf(q->qmp_log, "\n");
+	}
+	int r = child_spawn(&q->proc, a.v, q->log_path, e);
+	for (int i = 0; i < a.n; i++)
+		free(a.v[i]);
+	if (r < 0)
+		return -1;
+
+	/* QEMU creates its sockets early; wait for the QMP one, bounded, and
+	 * notice at once if QEMU dies (bad option, missing file...). */
+	char why[200];
+	for (;;) {
+		if (!qemu_alive(vm, why, sizeof(why)))
+			return err_set(e, "%s before QMP came up; see %s", why, q->log_path);
+		if (access(q->qmp_path, F_OK) == 0 && qmp_open(&q->qmp, q->qmp_path, q->qmp_log, deadline, e) == 0)
+			break;
+		if (now_ms() >= deadline || vms_interrupted)
+			return err_set(e, "QMP socket %s did not come up%s", q->qmp_path,
+				       vms_interrupted ? " (interrupted)" : " in time");
+		usleep(20000);
+	}
+	vm->guest_fd = connect_unix(q->guest_path, e);
+	if (vm->guest_fd < 0)
+		return err_wrap(e, "guest channel");
+	/* Both connected: the names are not needed any more. Removed now, a
+	 * host killed with SIGKILL leaves nothing in /tmp (run/run.c removes the
+	 * directory). */
+	unlink(q->qmp_path);
+	unlink(q->guest_path);
+	fcntl(vm->guest_fd, F_SETFL, O_NONBLOCK);
+
+	struct json_object *ret = NULL, *v;
+	if (qmp_execute(&q->qmp, "query-kvm", NULL, &ret, QMP_TIMEOUT_MS, e) < 0)
+		return -1;
+	bool enabled = json_object_object_get_ex(ret, "enabled", &v) && json_object_get_boolean(v);
+	json_object_put(ret);
+	snprintf(vm->accel, sizeof(vm->accel), "%s", enabled ? "kvm" : "tcg");
+	if (c->accel == ACCEL_KVM && !enabled)
+		return err_set(e, "--accel kvm: QEMU's KVM accelerator did not start; see %s", q->log_path);
+	ret = NULL;
+	if (qmp_execute(&q->qmp, "query-version", NULL, &ret, QMP_TIMEOUT_MS, e) < 0)
+		return -1;
+	struct json_object *qv, *maj, *min, *mic;
+	if (json_object_object_get_ex(ret, "qemu", &qv) && json_object_object_get_ex(qv, "major", &maj) &&
+	    json_object_object_get_ex(qv, "minor", &min) && json_object_object_get_ex(qv, "micro", &mic))
+		snprintf(vm->hypervisor, sizeof(vm->hypervisor), "QEMU %d.%d.%d", json_object_get_int(maj),
+			 json_object_get_int(min), json_object_get_int(mic));
+	json_object_put(ret);
+	return 0;
+}
+
+static int qemu_region(struct vm *vm, struct vm_region *r, struct err *e)
+{
+	struct qemu *q = vm->priv;
+	struct json_object *ret = NULL;
+	if (qmp_execute(&q->qmp, "query-memory-devices", NULL, &ret, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	int found = -1;
+	for (size_t i = 0; ret && i < json_object_array_length(ret); i++) {
+		struct json_object *d = json_object_array_get_idx(ret, i), *data, *id, *v;
+		if (!json_object_object_get_ex(d, "data", &data) || !json_object_object_get_ex(data, "id", &id) ||
+		    strcmp(json_object_get_string(id), DEVICE_ID) != 0)
+			continue;
+		r->addr = json_object_object_get_ex(data, "memaddr", &v) ? (uint64_t)json_object_get_int64(v) : 0;
+		r->size = json_object_object_get_ex(data, "max-size", &v) ? (uint64_t)json_object_get_int64(v) : 0;
+		r->block_size = json_object_object_get_ex(data, "block-size", &v) ? (uint64_t)json_object_get_int64(v) : 0;
+		r->node = json_object_object_get_ex(data, "node", &v) ? json_object_get_int(v) : -1;
+		found = 0;
+	}
+	json_object_put(ret);
+	if (found < 0)
+		return err_set(e, "QMP query-memory-devices does not list virtio-mem device %s", DEVICE_ID);
+	return 0;
+}
+
+static int qemu_set_requested(struct vm *vm, uint64_t bytes, struct err *e)
+{
+	struct qemu *q = vm->priv;
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "path", json_object_new_string(DEVICE_PATH));
+	json_object_object_add(args, "property", json_object_new_string("requested-size"));
+	json_object_object_add(args, "value", json_object_new_int64((int64_t)bytes));
+	if (qmp_execute(&q->qmp, "qom-set", args, NULL, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	return 0;
+}
+
+static int qemu_get_size(struct vm *vm, uint64_t *size, struct err *e)
+{
+	struct qemu *q = vm->priv;
+	struct json_object *args = json_object_new_object(), *ret = NULL;
+	json_object_object_add(args, "path", json_object_new_string(DEVICE_PATH));
+	json_object_object_add(args, "property", json_object_new_string("size"));
+	if (qmp_execute(&q->qmp, "qom-get", args, &ret, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	if (!json_object_is_type(ret, json_type_int)) {
+		json_object_put(ret);
+		return err_set(e, "QMP qom-get %s size: not an integer", DEVICE_PATH);
+	}
+	*size = (uint64_t)json_object_get_int64(ret);
+	json_object_put(ret);
+	return 0;
+}
+
+static int qemu_wait_event(struct vm *vm, int timeout_ms, struct err *e)
+{
+	struct qemu *q = vm->priv;
+	if (qmp_pump(&q->qmp, timeout_ms, e) < 0)
+		return qmp_failed(vm, e);
+	return 0;
+}
+
+static void qemu_stop(struct vm *vm)
+{
+	struct qemu *q = vm->priv;
+	if (!q)
+		return;
+	if (vm->guest_fd >= 0)
+		close(vm->guest_fd);
+	vm->guest_fd = -1;
+	/* Ask politely over QMP, then signals; child_stop always reaps. */
+	if (q->qmp.fd >= 0 && !child_exited(&q->proc)) {
+		struct err e;
+		qmp_execute(&q->qmp, "quit", NULL, NULL, 2000, &e);
+		child_wait(&q->proc, 3000);
+	}
+	child_stop(&q->proc, 2000);
+	qmp_close(&q->qmp);
+	if (q->qmp_log)
+		fclose(q->qmp_log);
+	unlink(q->qmp_path);
+	unlink(q->guest_path);
+	free(q);
+	vm->priv = NULL;
+}
+
+const struct vm_ops vm_qemu_ops = {
+	.name = "qemu",
+	.start = qemu_start,
+	.region = qemu_region,
+	.set_requested = qemu_set_requested,
+	.get_size = qemu_get_size,
+	.wait_event = qemu_wait_event,
+	.alive = qemu_alive,
+	.stop = qemu_stop,
+};

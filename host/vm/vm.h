@@ -1,0 +1,63 @@
+/* A VM backend: starts the guest, resizes its virtio-mem device, reports
+ * the device's size, and stops it. The run does not care which backend
+ * (direct QEMU with QMP, or a libvirt domain) is behind it. */
+#ifndef HOST_VM_H
+#define HOST_VM_H
+
+#include <stdint.h>
+#include "util/util.h"
+
+enum accel_pref { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
+
+struct vm_config {
+	const char *kernel, *initrd;
+	const char *cmdline;       /* full kernel command line */
+	const char *qemu;          /* QEMU binary */
+	const char *connect_uri;   /* libvirt backend: the daemon (NULL: qemu:///system) */
+	enum accel_pref accel;
+	int cpus;
+	uint64_t boot_memory, region_size, initial_size, block_size;
+	const char *sockdir;       /* private 0700 directory for sockets */
+	const char *outdir;        /* console.log, qemu.log, qmp.log go here */
+};
+
+struct vm_region {
+	uint64_t addr, size, block_size;
+	int node;
+};
+
+struct vm;
+struct vm_ops {
+	const char *name;
+	int (*start)(struct vm *vm, const struct vm_config *c, uint64_t deadline_ms, struct err *e);
+	int (*region)(struct vm *vm, struct vm_region *r, struct err *e);
+	int (*set_requested)(struct vm *vm, uint64_t bytes, struct err *e);
+	int (*get_size)(struct vm *vm, uint64_t *size, struct err *e);
+	/* Sleep up to timeout_ms, waking early on a size-change event. Fails
+	 * when the VM is gone. */
+	int (*wait_event)(struct vm *vm, int timeout_ms, struct err *e);
+	/* false, with the reason, once the VM has stopped (crash, panic...) */
+	bool (*alive)(struct vm *vm, char *why, size_t len);
+	/* Bounded; always leaves no process behind. */
+	void (*stop)(struct vm *vm);
+};
+
+struct vm {
+	const struct vm_ops *ops;
+	void *priv;
+	int guest_fd;              /* connected to the guest's port */
+	char accel[8];             /* "kvm" or "tcg", once started */
+	char hypervisor[96];       /* e.g. "QEMU 7.2.22" */
+};
+
+extern const struct vm_ops vm_qemu_ops;
+extern const struct vm_ops vm_libvirt_ops;
+
+/* Connect to a libvirt URI (NULL: qemu:///system) and check it can run our
+ * domain (libvirt version, a QEMU domain type); info says what it offers. */
+int vm_libvirt_probe(const char *uri, char *info, size_t len, struct err *e);
+
+/* Whether /dev/kvm can be opened read-write. */
+bool kvm_usable(void);
+
+#endif
