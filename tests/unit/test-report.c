@@ -206,6 +206,7 @@ static void cases_not_built_are_not_shown(void **state)
 	assert_int_equal(r.n_not_shown, 2);
 	assert_non_null(strstr(r.not_shown[0], "none of its pages landed in the virtio-mem region"));
 	/* lost data fails the run even when no case was shown */
+	guest_state_free(&r.steps[0].state);
 	make_state(&r.steps[0].state, "UUUUUUUU", 5);
 	report_evaluate(&r);
 	assert_int_equal(r.verdict, VERDICT_FAIL);
