@@ -141,7 +141,7 @@ void reason_from_counters(const struct page_counters *k, struct declared_hold d,
 			 : is(k->mapping, "none")		? "a kernel allocation"
 							: "it cannot migrate",
 			 movable_zone ? ", inside ZONE_MOVABLE" : "");
-		if (k->refcount == 0 && !movable_zone)
+		if (k->refcount == 0)
 			m->reason = VMS_REASON_UNKNOWN;  /* free, yet refused: nothing names why */
 		return;
 	}

@@ -237,6 +237,10 @@ static void kernel_allocations_and_the_movable_zone(void **state)
 	/* the same inside ZONE_MOVABLE must never happen */
 	v = classify_one(-1, small(1, 0, "none", false), "Movable");
 	assert_int_equal(v.reason, VMS_REASON_UNMOVABLE_IN_MOVABLE);
+	/* a free page the kernel still refused: no allocation to blame */
+	v = classify_one(-1, small(0, 0, "none", false), "Movable");
+	assert_int_equal(v.reason, VMS_REASON_UNKNOWN);
+	assert_non_null(strstr(v.evidence, "a free page outside the buddy lists"));
 	/* a slab page: struct slab overlays struct page, no mapping to read */
 	v = classify_one(-1, small(1, 0, "slab", false), "Normal");
 	assert_int_equal(v.reason, VMS_REASON_UNMOVABLE_ALLOCATION);
