@@ -134,8 +134,8 @@ int known_bugs_parse(const char *text, const char *path, struct known_bugs *kb, 
 	int r = ini_parse_stream(kb_reader, &c, kb_handler, &c);
 	if (c.failed)
 		return -1;
-	if (r > 0)
-		return err_set(e, "%s:%d: not a \"key = value\" line or a [section] header", path, r);
+	if (ini_result(r, path, e) < 0)
+		return -1;
 	for (int i = 0; i < kb->n; i++)
 		if (!kb->bugs[i].title[0] || !kb->bugs[i].fixed_by[0] || kb->bugs[i].reason < 0)
 			return err_set(e, "%s:%d: [bug %s] needs title, fixed-by and reason", path, kb->bugs[i].line,

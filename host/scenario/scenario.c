@@ -528,10 +528,8 @@ int scenario_parse(const char *text, const char *path, struct scenario *s, struc
 	int r = ini_parse_stream(reader, &c, handler, &c);
 	if (c.failed)
 		return -1;
-	if (r > 0)
-		return err_set(e, "%s:%d: not a \"key = value\" line or a [section] header", path, r);
-	if (r < 0)
-		return err_set(e, "%s: cannot parse", path);
+	if (ini_result(r, path, e) < 0)
+		return -1;
 	return check(s, e);
 }
 

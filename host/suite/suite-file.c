@@ -324,9 +324,7 @@ int suite_load(const char *path, struct suite *s, struct err *e)
 	free(text);
 	if (c.failed)
 		return -1;
-	if (r > 0)
-		return err_set(e, "%s:%d: not a \"key = value\" line or a [section] header", path, r);
-	if (r < 0)
-		return err_set(e, "%s: cannot parse", path);
+	if (ini_result(r, path, e) < 0)
+		return -1;
 	return check(&c);
 }

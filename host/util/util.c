@@ -93,6 +93,15 @@ char *ini_next_line(const char **text, int *line, char *buf, int size, bool *too
 	return buf;
 }
 
+int ini_result(int r, const char *path, struct err *e)
+{
+	if (r > 0)
+		return err_set(e, "%s:%d: not a \"key = value\" line or a [section] header", path, r);
+	if (r < 0)
+		return err_set(e, "%s: cannot parse", path);
+	return 0;
+}
+
 bool ini_section_header(const char *line, char *name, size_t len)
 {
 	while (*line == ' ' || *line == '\t')

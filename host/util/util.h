@@ -57,6 +57,9 @@ char *ini_next_line(const char **text, int *line, char *buf, int size, bool *too
 #define INI_LINE_MAX(size) ((size) - 2)
 /* Is line a "[name]" section header? Its name into name. */
 bool ini_section_header(const char *line, char *name, size_t len);
+/* What ini_parse_stream's result r means for file path: 0 when it read
+ * every line, else -1 with the line that is not INI named in e. */
+int ini_result(int r, const char *path, struct err *e);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -13,22 +13,7 @@ work=$(mktemp -d /tmp/vmemstress-hostile.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 touch "$work/kernel" "$work/initrd"  # never booted: the fake QEMU reads nothing
 
-passed=0 failed=0 problems=""
-check() {  # check DESCRIPTION COMMAND...
-	"${@:2}" || problems="$problems
-    - $1"
-}
-begin() { current=$1; problems=""; echo "--- $current"; }
-end() {
-	if [ -z "$problems" ]; then
-		passed=$((passed + 1)); echo "ok   $current"
-	else
-		failed=$((failed + 1)); echo "FAIL $current:$problems"
-		[ -f "$out.stderr" ] && tail -n 5 "$out.stderr" | sed 's/^/      ! /'
-	fi
-}
-jqt() { jq -e "$2" "$1" >/dev/null 2>&1; }
-contains() { grep -qF -- "$2" "$1"; }
+. "$top/tests/lib.sh"
 # no byte a terminal obeys: ESC, CR, BEL, or the C1 CSI (U+009B) in UTF-8
 no_control_bytes() { ! LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1"; }
 nothing_left() { ! pgrep -f -- "$1/console.log" >/dev/null; }

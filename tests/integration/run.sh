@@ -13,31 +13,7 @@ KDIR=$(images/debian-kernel.sh build) || { echo "cannot fetch the Debian kernel"
 KERNEL=$KDIR/vmlinuz
 INITRD=$(images/build.sh build build/vmemstress-guest "$KDIR") || { echo "cannot build the initramfs"; exit 1; }
 
-passed=0 failed=0 current="" problems=""
-check() {  # check DESCRIPTION COMMAND...
-	if ! "${@:2}"; then
-		problems="$problems
-    - $1"
-	fi
-}
-begin() { current=$1; problems=""; echo "--- $current"; }
-end() {
-	if [ -z "$problems" ]; then
-		passed=$((passed + 1)); echo "ok   $current"
-	else
-		failed=$((failed + 1)); echo "FAIL $current:$problems"
-		# show why, so a CI log alone explains the failure
-		if [ -n "${out:-}" ] && [ -f "$out.stdout" ]; then
-			echo "    last lines of the report ($out.stdout):"
-			tail -n 15 "$out.stdout" | sed 's/^/      | /'
-			tail -n 5 "$out.stderr" 2>/dev/null | sed 's/^/      ! /'
-		fi
-	fi
-	out=""
-}
-# jq expression must be true for the file
-jqt() { jq -e "$2" "$1" >/dev/null 2>&1; }
-contains() { grep -qF -- "$2" "$1"; }
+. "$top/tests/lib.sh"
 # no process of ours still has the run's console log on its command line
 # (QEMU's -chardev file,path=OUTDIR/console.log): track what we started
 no_qemu_left() { ! pgrep -f -- "$1/console.log" >/dev/null; }
