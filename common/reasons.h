@@ -22,8 +22,8 @@
 	  "a kernel allocation or secretmem inside ZONE_MOVABLE, which must never happen")              \
 	X(TRANSIENT_REFERENCE, "transient-reference", "short-lived extra references (GUP-fast, process_vm_readv)") \
 	X(OFFLINING_STUCK, "offlining-stuck",                                                           \
-	  "an attempt on this block never returned: its pageblocks stay isolated while the driver's "   \
-	  "worker runs inside alloc_contig_range")                                                     \
+	  "the driver's worker never returned from alloc_contig_range, on this block (its pageblocks "  \
+	  "isolated) or on others this one waits behind")                                               \
 	X(NOT_RETRIED, "not-retried", "the kernel never tried this block in the last attempt")       \
 	X(UNKNOWN, "unknown", "none of the above fits the evidence")
 

@@ -21,6 +21,7 @@
 #include "channel.h"
 #include "kernel-log.h"
 #include "population.h"
+#include "probe.h"
 #include "region.h"
 #include "state.h"
 #include "system.h"
@@ -93,7 +94,8 @@ static void send_hello(void)
 	char mbs[64] = "", thp[128] = "";
 	uname(&u);
 	read_small_file("/sys/devices/system/memory/block_size_bytes", mbs, sizeof(mbs));
-	read_small_file("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp));
+	if (read_small_file("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp)) < 0)
+		snprintf(thp, sizeof(thp), "absent");  /* PREEMPT_RT, or not built */
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("hello"));
 	json_object_object_add(o, "proto", json_object_new_int(VMS_PROTO_VERSION));
@@ -107,7 +109,7 @@ static void send_hello(void)
 		json_object_object_add(o, "uptime_ms", json_object_new_int64((int64_t)(strtod(up, NULL) * 1000)));
 	struct json_object *types = json_object_new_array();
 	for (int i = 0; population_types[i]; i++)
-		json_object_array_add(types, json_object_new_string(population_types[i]->name));
+		json_object_array_add(types, json_object_new_string(population_types[i]->spec->name));
 	json_object_object_add(o, "populations", types);
 	send_or_log(o);
 }
@@ -136,6 +138,22 @@ static int set_thp_mode(const char *mode, struct err *e)
 	return 0;
 }
 
+/* The host checked the scenario's options; the guest trusts no input. */
+static int check_options(const struct population *p, struct err *e)
+{
+	if (!p->options)
+		return 0;
+	json_object_object_foreach(p->options, key, v) {
+		const struct vms_pop_option *o = vms_pop_option_find(p->type->spec, key);
+		char why[200];
+		if (!o)
+			return err_set(e, "population %s: %s has no option \"%s\"", p->name, p->type->spec->name, key);
+		if (vms_pop_option_check(o, json_object_get_string(v), why, sizeof(why)))
+			return err_set(e, "population %s: %s: %s", p->name, key, why);
+	}
+	return 0;
+}
+
 static int do_setup(struct json_object *cmd, struct err *e)
 {
 	struct json_object *reg, *list, *thp;
@@ -154,7 +172,10 @@ static int do_setup(struct json_object *cmd, struct err *e)
 		const char *mode = json_object_get_string(thp);
 		if (strcmp(mode, "always") && strcmp(mode, "madvise") && strcmp(mode, "never"))
 			return err_set(e, "bad thp mode \"%s\"", mode);
-		if (set_thp_mode(mode, e) < 0)
+		char why[200];
+		if (probe_missing(VMS_NEEDS(THP), why, sizeof(why)))
+			glog("thp = %s not applied: %s", mode, why);  /* no THP is "never" */
+		else if (set_thp_mode(mode, e) < 0)
 			return -1;
 	}
 	if (!json_object_object_get_ex(cmd, "populations", &list) || !json_object_is_type(list, json_type_array))
@@ -179,7 +200,12 @@ static int do_setup(struct json_object *cmd, struct err *e)
 				       v ? json_object_get_string(v) : "");
 		if (get_u64(pj, "size", &p->size, e) < 0 || p->size == 0)
 			return err_set(e, "population %s: missing or zero \"size\"", p->name);
-		total += p->size;
+		if (check_options(p, e) < 0)
+			return -1;
+		if (probe_missing(p->type->spec->needs, p->not_shown, sizeof(p->not_shown)))
+			glog("population %s not shown: %s", p->name, p->not_shown);
+		else
+			total += p->size;
 	}
 	/* MPOL_BIND to a node without room would invoke the OOM killer on
 	 * init; refuse instead. Twice the size leaves room for CoW copies. */
@@ -191,7 +217,9 @@ static int do_setup(struct json_object *cmd, struct err *e)
 	struct pop_env env = { .node = region.node };
 	for (size_t i = 0; i < n; i++) {
 		npops = (int)i + 1;
-		glog("populating %s (%s, %" PRIu64 " KiB)", pops[i].name, pops[i].type->name, pops[i].size >> 10);
+		if (pops[i].not_shown[0])
+			continue;
+		glog("populating %s (%s, %" PRIu64 " KiB)", pops[i].name, pops[i].type->spec->name, pops[i].size >> 10);
 		if (pops[i].type->setup(&pops[i], &env, e) < 0) {
 			char msg[sizeof(e->msg)];
 			snprintf(msg, sizeof(msg), "%s", e->msg);
@@ -315,7 +343,7 @@ static void do_release(struct json_object *cmd)
 			send_error("release", msg);
 			return;
 		}
-		if (p->released || !p->type->release)
+		if (p->released || !p->type->release || p->not_shown[0])
 			continue;
 		glog("releasing %s", p->name);
 		if (p->type->release(p, &e) < 0) {

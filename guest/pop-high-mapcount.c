@@ -13,6 +13,18 @@
 
 #include "population.h"
 
+const struct population_spec pop_spec_high_mapcount = {
+	.name = "high-mapcount",
+	.summary = "memfd pages each mapped more than 1024 times: a control that must not block",
+	.needs = VMS_NEEDS(MEMFD),
+	.holds = "nothing beyond its mappings; release unmaps all but one mapping of each page",
+	.options = {
+		{ "maps", "mappings of each page (more than 1024 makes refcount look pinned)", "1100", { NULL }, 2, 60000 },
+	},
+};
+
+#ifndef VMS_SPEC_ONLY
+
 struct hmc {
 	int fd;
 	char **maps;
@@ -22,9 +34,7 @@ struct hmc {
 static int hmc_setup(struct population *p, const struct pop_env *env, struct err *e)
 {
 	size_t npages = (p->size + PAGE_SIZE_4K - 1) / PAGE_SIZE_4K, len = npages * PAGE_SIZE_4K;
-	long maps = strtol(pop_option(p, "maps", "1100"), NULL, 10);
-	if (maps < 2 || maps > 60000)
-		return err_set(e, "maps=%ld: must be from 2 to 60000", maps);
+	long maps = strtol(pop_option(p, "maps"), NULL, 10);  /* checked against the spec */
 	struct hmc *st = calloc(1, sizeof(*st));
 	if (!st)
 		return err_set(e, "out of memory");
@@ -92,8 +102,9 @@ static void hmc_teardown(struct population *p)
 }
 
 const struct population_type pop_high_mapcount = {
-	.name = "high-mapcount",
+	.spec = &pop_spec_high_mapcount,
 	.setup = hmc_setup,
 	.release = hmc_release,
 	.teardown = hmc_teardown,
 };
+#endif /* VMS_SPEC_ONLY */

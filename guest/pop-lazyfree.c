@@ -7,6 +7,15 @@
 #include <sys/mman.h>
 
 #include "population.h"
+
+const struct population_spec pop_spec_lazyfree = {
+	.name = "lazyfree",
+	.summary = "MADV_FREE pages, half redirtied: clean ones may be discarded (zeros legal), "
+		   "dirty ones not",
+	.needs = VMS_NEEDS(MADVISE),
+};
+
+#ifndef VMS_SPEC_ONLY
 #include "stamp.h"
 
 static int lazyfree_setup(struct population *p, const struct pop_env *env, struct err *e)
@@ -35,6 +44,7 @@ static int lazyfree_setup(struct population *p, const struct pop_env *env, struc
 }
 
 const struct population_type pop_lazyfree = {
-	.name = "lazyfree",
+	.spec = &pop_spec_lazyfree,
 	.setup = lazyfree_setup,
 };
+#endif /* VMS_SPEC_ONLY */

@@ -13,6 +13,15 @@
 
 #include "population.h"
 
+const struct population_spec pop_spec_longterm_pin = {
+	.name = "longterm-pin",
+	.summary = "io_uring registered buffers (liburing): FOLL_LONGTERM pins until unregistered",
+	.needs = VMS_NEEDS(IO_URING),
+	.holds = "one FOLL_LONGTERM pin a page; release unregisters the buffers",
+};
+
+#ifndef VMS_SPEC_ONLY
+
 /* io_uring takes up to 1 GiB per buffer and UIO_MAXIOV buffers: register in
  * 2 MiB pieces */
 #define PIECE (2u << 20)
@@ -90,8 +99,9 @@ static void longterm_teardown(struct population *p)
 }
 
 const struct population_type pop_longterm_pin = {
-	.name = "longterm-pin",
+	.spec = &pop_spec_longterm_pin,
 	.setup = longterm_setup,
 	.release = longterm_release,
 	.teardown = longterm_teardown,
 };
+#endif /* VMS_SPEC_ONLY */

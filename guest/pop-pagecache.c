@@ -14,6 +14,14 @@
 #include <unistd.h>
 
 #include "population.h"
+
+const struct population_spec pop_spec_pagecache = {
+	.name = "pagecache",
+	.summary = "tmpfs file pages, written with write() and redirtied through a mapping",
+	.needs = VMS_NEEDS(TMPFS),
+};
+
+#ifndef VMS_SPEC_ONLY
 #include "stamp.h"
 
 #define MOUNTPOINT "/run/vmemstress-tmpfs"
@@ -86,7 +94,8 @@ static void pagecache_teardown(struct population *p)
 }
 
 const struct population_type pop_pagecache = {
-	.name = "pagecache",
+	.spec = &pop_spec_pagecache,
 	.setup = pagecache_setup,
 	.teardown = pagecache_teardown,
 };
+#endif /* VMS_SPEC_ONLY */

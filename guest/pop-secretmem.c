@@ -14,6 +14,16 @@
 
 #include "population.h"
 
+const struct population_spec pop_spec_secretmem = {
+	.name = "secretmem",
+	.summary = "memfd_secret pages (needs secretmem.enable=1 on 6.1): never movable; "
+		   "zone=kernel only",
+	.needs = VMS_NEEDS(SECRETMEM),
+	.holds = "unmovable pages (no direct map); release unmaps and closes them",
+};
+
+#ifndef VMS_SPEC_ONLY
+
 #ifndef SYS_memfd_secret
 #define SYS_memfd_secret 447
 #endif
@@ -103,8 +113,9 @@ static void secretmem_teardown(struct population *p)
 }
 
 const struct population_type pop_secretmem = {
-	.name = "secretmem",
+	.spec = &pop_spec_secretmem,
 	.setup = secretmem_setup,
 	.release = secretmem_release,
 	.teardown = secretmem_teardown,
 };
+#endif /* VMS_SPEC_ONLY */

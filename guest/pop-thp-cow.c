@@ -23,6 +23,20 @@
 #include <unistd.h>
 
 #include "population.h"
+
+const struct population_spec pop_spec_thp_cow = {
+	.name = "thp-cow",
+	.summary = "THPs shared with a forked child that writes one subpage of each (PMD-mapped in "
+		   "the parent, PTE-mapped in the child)",
+	.needs = VMS_NEEDS(THP) | VMS_NEEDS(MADVISE),
+	.holds = "nothing beyond its mappings; release ends the child (cow=fork) or undoes the "
+		 "mprotect and collapses the THPs again (cow=mprotect)",
+	.options = {
+		{ "cow", "how each THP gets PTE-mapped: a forked child writes a subpage, or mprotect() of one subpage", "fork", { "fork", "mprotect", NULL }, 0, 0 },
+	},
+};
+
+#ifndef VMS_SPEC_ONLY
 #include "stamp.h"
 
 struct thp_cow {
@@ -65,7 +79,7 @@ static int thp_cow_setup(struct population *p, const struct pop_env *env, struct
 	if (madvise(addr, len, MADV_HUGEPAGE) < 0)
 		return err_sys(e, "madvise(MADV_HUGEPAGE) on %zu bytes", len);
 	p->wants_thp = true;
-	const char *cow = pop_option(p, "cow", "fork");
+	const char *cow = pop_option(p, "cow");
 	bool by_mprotect = strcmp(cow, "mprotect") == 0;
 	if (!by_mprotect && strcmp(cow, "fork") != 0)
 		return err_set(e, "cow=%s: expected fork or mprotect", cow);
@@ -195,8 +209,9 @@ static void thp_cow_teardown(struct population *p)
 }
 
 const struct population_type pop_thp_cow = {
-	.name = "thp-cow",
+	.spec = &pop_spec_thp_cow,
 	.setup = thp_cow_setup,
 	.release = thp_cow_release,
 	.teardown = thp_cow_teardown,
 };
+#endif /* VMS_SPEC_ONLY */

@@ -14,6 +14,15 @@
 
 #include "population.h"
 
+const struct population_spec pop_spec_transient_refs = {
+	.name = "transient-refs",
+	.summary = "a child loops process_vm_readv over the buffer: short-lived extra references",
+	.needs = VMS_NEEDS(PROCESS_VM),
+	.holds = "short-lived GUP references from the reading child; release ends the child",
+};
+
+#ifndef VMS_SPEC_ONLY
+
 struct tr {
 	pid_t child;
 };
@@ -74,8 +83,9 @@ static void transient_teardown(struct population *p)
 }
 
 const struct population_type pop_transient_refs = {
-	.name = "transient-refs",
+	.spec = &pop_spec_transient_refs,
 	.setup = transient_setup,
 	.release = transient_release,
 	.teardown = transient_teardown,
 };
+#endif /* VMS_SPEC_ONLY */

@@ -15,6 +15,15 @@
 #include <unistd.h>
 
 #include "population.h"
+
+const struct population_spec pop_spec_vmsplice = {
+	.name = "vmsplice",
+	.summary = "pages vmspliced into a pipe that is not read until release (GUP references)",
+	.needs = VMS_NEEDS(SYSCTL),
+	.holds = "one GUP reference a page, from the pipe; release reads the pipe",
+};
+
+#ifndef VMS_SPEC_ONLY
 #include "stamp.h"
 
 struct vsp {
@@ -107,8 +116,9 @@ static void vmsplice_teardown(struct population *p)
 }
 
 const struct population_type pop_vmsplice = {
-	.name = "vmsplice",
+	.spec = &pop_spec_vmsplice,
 	.setup = vmsplice_setup,
 	.release = vmsplice_release,
 	.teardown = vmsplice_teardown,
 };
+#endif /* VMS_SPEC_ONLY */

@@ -34,7 +34,7 @@ void pop_dropped(struct population *p, const char *fmt, ...)
 const struct population_type *population_type_find(const char *name)
 {
 	for (int i = 0; population_types[i]; i++)
-		if (strcmp(population_types[i]->name, name) == 0)
+		if (name && strcmp(population_types[i]->spec->name, name) == 0)
 			return population_types[i];
 	return NULL;
 }
@@ -165,12 +165,13 @@ void pop_untrack(struct population *p, struct mapping *m)
 	p->nmaps--;
 }
 
-const char *pop_option(const struct population *p, const char *key, const char *def)
+const char *pop_option(const struct population *p, const char *key)
 {
 	struct json_object *v;
 	if (p->options && json_object_object_get_ex(p->options, key, &v))
 		return json_object_get_string(v);
-	return def;
+	const struct vms_pop_option *o = vms_pop_option_find(p->type->spec, key);
+	return o ? o->def : "";
 }
 
 /* Read pages of another process (the CoW child) through /proc/PID/mem. Not
@@ -302,7 +303,7 @@ int pop_verify(struct population *p, struct pop_stats *s, size_t stride, struct 
 
 void pop_free(struct population *p)
 {
-	if (p->type && p->type->teardown)
+	if (p->type && p->type->teardown && !p->not_shown[0])
 		p->type->teardown(p);
 	while (p->nmaps > 0)
 		pop_untrack(p, &p->maps[0]);

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/population-spec.h"
 #include "../common/protocol.h"
 #include "util.h"
 
@@ -45,6 +46,7 @@ struct population {
 	char note[256];       /* what the report should say about how it went */
 	bool wants_thp;       /* count THPs and complain when there are none */
 	bool released;        /* release() ran */
+	char not_shown[200];  /* never built: what the kernel lacks (guest/probe.c) */
 	/* What the population holds on each of its pages on purpose, beyond
 	 * its mappings: the expectation the kernel's own counters are compared
 	 * with (host/run/classify.c), never the reason itself. A release that
@@ -62,8 +64,10 @@ struct pop_env {
 	int node;             /* NUMA node of the virtio-mem region, -1: none */
 };
 
+/* The guest side of a population: its spec (what both programs know of
+ * it) and the code that builds and releases it. */
 struct population_type {
-	const char *name;
+	const struct population_spec *spec;
 	int (*setup)(struct population *p, const struct pop_env *env, struct err *e);
 	/* Drop the hold the population keeps on its pages (read the pipe,
 	 * unregister the buffers, end the CoW child...), verifying what it
@@ -101,8 +105,9 @@ void pop_hold(struct population *p, const char *kind, unsigned refs);
 __attribute__((format(printf, 2, 3))) void pop_dropped(struct population *p, const char *fmt, ...);
 /* Stop tracking mapping m (its pages went away with a release). */
 void pop_untrack(struct population *p, struct mapping *m);
-/* An option of the scenario's population section, or def. */
-const char *pop_option(const struct population *p, const char *key, const char *def);
+/* An option of the scenario's population section, or its spec's default
+ * (setup checked every value against the spec). */
+const char *pop_option(const struct population *p, const char *key);
 /* Write generation gen's stamp into every page of m (which must be ours). */
 void pop_stamp(struct population *p, struct mapping *m, uint32_t gen);
 /* Stamp key of page i of mapping m at its expected generation. */

@@ -3,10 +3,10 @@
 #include "../common/population-types.h"
 #include "population.h"
 
-#define DECLARE(id, name, summary) extern const struct population_type pop_##id;
+#define DECLARE(id) extern const struct population_type pop_##id;
 VMS_POPULATION_TYPES(DECLARE)
 
-#define ENTRY(id, name, summary) &pop_##id,
+#define ENTRY(id) &pop_##id,
 const struct population_type *const population_types[] = {
 	VMS_POPULATION_TYPES(ENTRY) NULL,
 };

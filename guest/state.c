@@ -331,7 +331,7 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 		t_verify += now_ms() - t;
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(pops[p].name));
-		json_object_object_add(o, "type", json_object_new_string(pops[p].type->name));
+		json_object_object_add(o, "type", json_object_new_string(pops[p].type->spec->name));
 		json_object_object_add(o, "pages", json_object_new_int64((int64_t)s.pages));
 		json_object_object_add(o, "in_region", json_object_new_int64((int64_t)in_region(r, &pops[p])));
 		json_object_object_add(o, "absent", json_object_new_int64((int64_t)s.absent));
@@ -360,6 +360,8 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 			json_object_object_add(o, "dropped", json_object_new_string(pops[p].dropped));
 		if (pops[p].note[0])
 			json_object_object_add(o, "note", json_object_new_string(pops[p].note));
+		if (pops[p].not_shown[0])
+			json_object_object_add(o, "not_shown", json_object_new_string(pops[p].not_shown));
 		json_object_array_add(popsj, o);
 	}
 	json_object_object_add(msg, "populations", popsj);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../common/population-types.h"
+#include "../common/population-spec.h"
 #include "run/report.h"
 #include "run/run.h"
 #include "scenario/scenario.h"
@@ -78,9 +78,20 @@ static void usage(FILE *out)
 		"  -V, --version           the version\n"
 		"\n"
 		"Population types:\n");
-#define LIST(id, name, summary) fprintf(out, "  %-10s %s\n", name, summary);
-	VMS_POPULATION_TYPES(LIST)
-#undef LIST
+	for (size_t i = 0; vms_population_specs[i]; i++) {
+		const struct population_spec *p = vms_population_specs[i];
+		fprintf(out, "  %-15s %s\n", p->name, p->summary);
+		for (size_t k = 0; k < VMS_MAX_POP_OPTIONS && p->options[k].key; k++) {
+			const struct vms_pop_option *o = &p->options[k];
+			char values[64] = "";
+			for (size_t c = 0; o->choices[c]; c++)
+				snprintf(values + strlen(values), sizeof(values) - strlen(values), "%s%s", c ? "|" : "",
+					 o->choices[c]);
+			if (!values[0])
+				snprintf(values, sizeof(values), "%ld..%ld", o->min, o->max);
+			fprintf(out, "  %-15s   %s = %s (default %s): %s\n", "", o->key, values, o->def, o->help);
+		}
+	}
 	fprintf(out,
 		"\n"
 		"Exit status: 0 pass, 1 an expectation failed (in a suite: a failure not in\n"

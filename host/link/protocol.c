@@ -231,6 +231,7 @@ static int parse_pop(struct json_object *o, const struct state_expect *x, int i,
 	if (get_str(o, "name", true, p->name, sizeof(p->name), e) < 0 ||
 	    get_str(o, "type", true, p->type, sizeof(p->type), e) < 0 ||
 	    get_str(o, "note", false, p->note, sizeof(p->note), e) < 0 ||
+	    get_str(o, "not_shown", false, p->not_shown, sizeof(p->not_shown), e) < 0 ||
 	    get_int(o, "pages", max, &p->pages, e) < 0 || get_int(o, "in_region", max, &p->in_region, e) < 0 ||
 	    get_int(o, "absent", max, &p->absent, e) < 0 || get_int(o, "moved", max, &p->moved, e) < 0 ||
 	    get_int(o, "verified", max, &p->verified, e) < 0 || get_int(o, "corrupted", max, &p->corrupted, e) < 0)

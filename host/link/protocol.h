@@ -28,6 +28,7 @@ struct pop_state {
 	uint64_t discarded;        /* of the verified: zeros where legal (clean MADV_FREE) */
 	int64_t thp_pages;         /* -1: not a THP population */
 	char note[256];
+	char not_shown[200];       /* never built: what the guest's kernel lacks */
 	bool has_first_bad;
 	char first_bad_mapping[24];
 	uint64_t first_bad_page;

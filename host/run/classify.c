@@ -249,7 +249,9 @@ static bool was_dumped(const struct stuck_block *sb, uint64_t pfn)
 
 /* A block the kernel did not try in the last attempt. Its pageblocks and
  * the driver's worker tell an attempt that never returned from one that
- * never started. */
+ * never started. The driver unplugs one range at a time: while its worker
+ * is inside alloc_contig_range, blocks it has not reached wait behind the
+ * stuck one, so they are stuck by the same offlining. */
 static void untried_block(const struct guest_state *st, const struct stuck_block *sb, const char *census,
 			  struct block_verdict *v)
 {
@@ -261,9 +263,10 @@ static void untried_block(const struct guest_state *st, const struct stuck_block
 		snprintf(worker, sizeof(worker), "; virtio-mem worker: %s",
 			 st->worker_stack[0] ? st->worker_stack : "not running");
 	bool in_acr = strstr(st->worker_stack, "alloc_contig_range") != NULL;
-	v->reason = sb->pageblocks_isolated && in_acr ? VMS_REASON_OFFLINING_STUCK : VMS_REASON_NOT_RETRIED;
-	snprintf(v->evidence, sizeof(v->evidence), "%s (%s); no isolation attempt on it was traced%s%s",
-		 v->owner >= 0 ? "held" : "none of ours", census, pb, worker);
+	v->reason = in_acr ? VMS_REASON_OFFLINING_STUCK : VMS_REASON_NOT_RETRIED;
+	snprintf(v->evidence, sizeof(v->evidence), "%s (%s); no isolation attempt on it was traced%s%s%s",
+		 v->owner >= 0 ? "held" : "none of ours", census, pb,
+		 in_acr && !sb->pageblocks_isolated ? "; waits behind the worker's offlining of other blocks" : "", worker);
 }
 
 /* The page the kernel named, measured or not. */

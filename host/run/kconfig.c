@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/population-spec.h"
+
 char kconfig_value(const char *text, const char *name)
 {
 	char key[96];
@@ -33,17 +35,6 @@ static const struct {
 	{ "DEVTMPFS", "device nodes in the guest" },
 };
 
-/* A population type cannot be built without these. */
-static const struct {
-	const char *type, *opt;
-} pop_needs[] = {
-	{ "thp-cow", "TRANSPARENT_HUGEPAGE" }, { "thp-cow", "ADVISE_SYSCALLS" },
-	{ "lazyfree", "ADVISE_SYSCALLS" },     { "vmsplice", "PROC_SYSCTL" },
-	{ "longterm-pin", "IO_URING" },        { "secretmem", "SECRETMEM" },
-	{ "high-mapcount", "MEMFD_CREATE" },   { "pagecache", "TMPFS" },
-	{ "transient-refs", "CROSS_MEMORY_ATTACH" },
-};
-
 /* Evidence that is weaker without these. */
 static const struct {
 	const char *opt, *cost;
@@ -70,9 +61,10 @@ int kconfig_check_text(const char *text, const char *path, struct scenario *s, s
 
 	for (int p = 0; p < s->npops; p++) {
 		const char *lack = NULL;
-		for (size_t k = 0; k < sizeof(pop_needs) / sizeof(pop_needs[0]) && !lack; k++)
-			if (strcmp(pop_needs[k].type, s->pops[p].type) == 0 && !kconfig_value(text, pop_needs[k].opt))
-				lack = pop_needs[k].opt;
+		const struct population_spec *spec = vms_population_spec(s->pops[p].type);
+		for (int f = 0; f < VMS_NFACILITIES && spec && !lack; f++)
+			if ((spec->needs & (1u << f)) && !kconfig_value(text, vms_facilities[f].kconfig))
+				lack = vms_facilities[f].kconfig;
 		if (!lack)
 			continue;
 		snprintf(out->not_shown[out->n_not_shown++], sizeof(out->not_shown[0]),

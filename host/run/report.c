@@ -153,7 +153,8 @@ void report_evaluate(struct report *r)
 			/* a case that was never built is not shown, never passed */
 			/* none in the region and none moved: they never got there
 			 * (pages the kernel moved out, as at pin time, did) */
-			const char *why = p->pages && p->in_region == 0 && p->moved == 0
+			const char *why = p->not_shown[0] ? p->not_shown
+					  : p->pages && p->in_region == 0 && p->moved == 0
 						  ? "none of its pages landed in the virtio-mem region"
 					  : p->thp_pages == 0 ? "the kernel gave base pages, no THPs"
 							       : NULL;

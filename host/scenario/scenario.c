@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/population-types.h"
+#include "../common/population-spec.h"
 #include "../common/reasons.h"
 #include "util/units.h"
 
@@ -85,59 +85,30 @@ static int fail(struct parse_ctx *c, const char *section, const char *key, const
 	return 0;  /* inih: stop at the first error */
 }
 
-static bool type_known(const char *t)
-{
-#define MATCH(id, name, summary) if (strcmp(t, name) == 0) return true;
-	VMS_POPULATION_TYPES(MATCH)
-#undef MATCH
-	return false;
-}
-
-static int set_choice(struct parse_ctx *c, const char *sec, const char *key, const char *v,
-		      const char *const *choices, int *out);
-
-/* Type-specific population keys: "key" and the values it takes ("" any
- * whole number in [min, max]). */
-static const struct {
-	const char *type, *key, *const choices[4];
-	long min, max;
-} pop_options[] = {
-	{ "thp-cow", "cow", { "fork", "mprotect", NULL }, 0, 0 },
-	{ "high-mapcount", "maps", { NULL }, 2, 60000 },
-};
-
+/* A key of the population's own type (its spec's options): 1 set, 0 bad
+ * value (error set), -1 not an option of this type. */
 static int set_pop_option(struct parse_ctx *c, const char *sec, const char *key, const char *value)
 {
 	struct scn_population *p = c->pop;
-	for (size_t i = 0; i < sizeof(pop_options) / sizeof(pop_options[0]); i++) {
-		if (strcmp(pop_options[i].key, key) != 0)
-			continue;
-		if (!p->type[0])
-			return fail(c, sec, key, "put \"type\" before type-specific keys");
-		if (strcmp(pop_options[i].type, p->type) != 0)
-			continue;
-		if (pop_options[i].choices[0]) {
-			int idx;
-			if (!set_choice(c, sec, key, value, pop_options[i].choices, &idx))
-				return 0;
-		} else {
-			char *end;
-			errno = 0;
-			long n = strtol(value, &end, 10);
-			if (errno || *end || !*value || n < pop_options[i].min || n > pop_options[i].max)
-				return fail(c, sec, key, "\"%s\" is not a whole number from %ld to %ld", value,
-					    pop_options[i].min, pop_options[i].max);
-		}
-		if (p->nopts == SCN_MAX_OPTIONS)
-			return fail(c, sec, key, "too many options");
-		snprintf(p->opts[p->nopts].key, sizeof(p->opts[0].key), "%s", key);
-		if (strlen(value) >= sizeof(p->opts[0].value))
-			return fail(c, sec, key, "value too long");
-		snprintf(p->opts[p->nopts].value, sizeof(p->opts[0].value), "%s", value);
-		p->nopts++;
-		return 1;
+	const struct vms_pop_option *o = vms_pop_option_find(vms_population_spec(p->type), key);
+	if (!o) {
+		/* a key of another type, before `type`: say what is missing */
+		for (size_t i = 0; !p->type[0] && vms_population_specs[i]; i++)
+			if (vms_pop_option_find(vms_population_specs[i], key))
+				return fail(c, sec, key, "put \"type\" before type-specific keys");
+		return -1;
 	}
-	return -1;  /* not an option of this type */
+	char why[200];
+	if (vms_pop_option_check(o, value, why, sizeof(why)))
+		return fail(c, sec, key, "%s", why);
+	if (p->nopts == SCN_MAX_OPTIONS)
+		return fail(c, sec, key, "too many options");
+	if (strlen(value) >= sizeof(p->opts[0].value))
+		return fail(c, sec, key, "value too long");
+	snprintf(p->opts[p->nopts].key, sizeof(p->opts[0].key), "%s", key);
+	snprintf(p->opts[p->nopts].value, sizeof(p->opts[0].value), "%s", value);
+	p->nopts++;
+	return 1;
 }
 
 /* "a:reason, unowned:*" */
@@ -352,11 +323,11 @@ static int handler(void *user, const char *section, const char *key, const char 
 			return set_string(c, section, key, value, s->kernel_cmdline, sizeof(s->kernel_cmdline));
 	} else if (c->pop) {
 		if (strcmp(key, "type") == 0) {
-			if (!type_known(value)) {
+			if (!vms_population_spec(value)) {
 				char list[300] = "";
-#define LIST(id, name, summary) snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", list[0] ? ", " : "", name);
-				VMS_POPULATION_TYPES(LIST)
-#undef LIST
+				for (size_t i = 0; vms_population_specs[i]; i++)
+					snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+						 vms_population_specs[i]->name);
 				return fail(c, section, key, "unknown population type \"%s\" (known: %s)", value, list);
 			}
 			return set_string(c, section, key, value, c->pop->type, sizeof(c->pop->type));

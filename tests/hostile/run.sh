@@ -2,8 +2,8 @@
 # Hostile input without a VM (issue 16): the host program against
 # tests/hostile/fake-qemu.py, a stand-in QEMU (--qemu) whose scripted guest
 # floods, lies or sends terminal control bytes, and ./run.sh's argument
-# order. Each check fails on the code before the fix. Prints "N passed, N
-# failed"; KEEP=1 keeps the files.
+# order. Each check fails on the code before the fix. Writes KTAP
+# (tests/lib.sh); KEEP=1 keeps the files.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -14,6 +14,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 touch "$work/kernel" "$work/initrd"  # never booted: the fake QEMU reads nothing
 
 . "$top/tests/lib.sh"
+ktap_start "vmemstress hostile input" tests/hostile/run.sh
 # no byte a terminal obeys: ESC, CR, BEL, or the C1 CSI (U+009B) in UTF-8
 no_control_bytes() { ! LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1"; }
 nothing_left() { ! pgrep -f -- "$1/console.log" >/dev/null; }
@@ -123,5 +124,4 @@ check "an option with a value after it: the scenario is still the one given (exi
 check "and its error is shown" contains "$out.stderr" 'step-no-size.ini:6: [step all]: missing key "requested-size"'
 end
 
-echo "hostile: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+ktap_finish hostile

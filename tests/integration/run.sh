@@ -1,7 +1,7 @@
 #!/bin/bash
 # Integration tests: real QEMU VMs with Debian's kernel (KVM when usable,
 # else TCG). Each test checks the exit status, the report's content and that
-# no QEMU process of the run is left. Prints "N passed, N failed".
+# no QEMU process of the run is left. Writes KTAP (tests/lib.sh).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -9,11 +9,11 @@ host=${VMS_HOST:-$top/build/vmemstress}  # make check-asan runs a sanitizer buil
 work=$(mktemp -d /tmp/vmemstress-it.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
-KDIR=$(images/debian-kernel.sh build) || { echo "cannot fetch the Debian kernel"; exit 1; }
-KERNEL=$KDIR/vmlinuz
-INITRD=$(images/build.sh build build/vmemstress-guest "$KDIR") || { echo "cannot build the initramfs"; exit 1; }
-
 . "$top/tests/lib.sh"
+ktap_start "vmemstress integration tests" tests/integration/run.sh tests/integration/libvirt.sh tests/integration/suite.sh
+KDIR=$(images/debian-kernel.sh build) || { echo "Bail out! cannot fetch the Debian kernel"; exit 1; }
+KERNEL=$KDIR/vmlinuz
+INITRD=$(images/build.sh build build/vmemstress-guest "$KDIR") || { echo "Bail out! cannot build the initramfs"; exit 1; }
 # no process of ours still has the run's console log on its command line
 # (QEMU's -chardev file,path=OUTDIR/console.log): track what we started
 no_qemu_left() { ! pgrep -f -- "$1/console.log" >/dev/null; }
@@ -340,7 +340,7 @@ out=$work/transient-short
 for attempt in 1 2 3; do
 	run_host "$out" --json "$out.json" tests/scenarios/transient-short.ini
 	jqt "$out.json" '.steps[0].reached' || break
-	echo "    (attempt $attempt: the kernel won the race, nothing stayed)"
+	note "    (attempt $attempt: the kernel won the race, nothing stayed)"
 done
 r=$out.json
 check "exit status 0 (got $rc)" test "$rc" = 0
@@ -408,7 +408,7 @@ else
 				--known-bugs known-bugs.ini -o "$out" --json "$out.json" "scenarios/$n.ini" >"$out.stdout" 2>"$out.stderr"
 			rc=$?
 			jqt "$out.json" '.run.status == "error" and .run.phase == "boot"' || break
-			echo "    ($n: the 6.12 guest died at boot, attempt $attempt: $(jq -r .run.error "$out.json"))"
+			note "    ($n: the 6.12 guest died at boot, attempt $attempt: $(jq -r .run.error "$out.json"))"
 		done
 		check "$n on 6.12: exit status 0 (got $rc)" test "$rc" = 0
 		check "$n on 6.12: a 6.12 kernel ran" jqt "$out.json" '.vm.kernel_release | test("^6\\.12\\.")'
@@ -422,6 +422,39 @@ else
 		its_blocks_stayed pinned '.reason == "longterm-pin"
 			and .basis == "measured" and .counters.extra == 1024 and .released_by == "pinned"'
 fi
+end
+
+# README.md, "Adding a population": one file plus one registry line. A
+# copy of the sources gains tests/population/pop-example.c and its line;
+# the copy's host knows it (help, option range) and its guest builds it.
+begin "a population is one file and one registry line: the example population, added to a copy, runs"
+copy=$work/with-example
+mkdir -p "$copy"
+cp -r Makefile common guest host "$copy/"
+cp tests/population/pop-example.c "$copy/guest/"
+sed -i 's/^\(\s*\)X(lazyfree)$/\1X(lazyfree) \\\n\1X(example)/' "$copy/common/population-types.h"
+check "the registry line was added" grep -q '^\s*X(example)$' "$copy/common/population-types.h"
+check "the copy builds" make -s -C "$copy" BUILD="$copy/build" all
+chost=$copy/build/vmemstress
+check "its --help lists the population and its option from the spec" \
+	contains <("$chost" --help) "rounds = 1..8 (default 1): how many times each page is stamped"
+out=$work/example
+check "its scenario checks" "$chost" --check tests/population/example.ini
+sed 's/^rounds = 3$/rounds = 9/' tests/population/example.ini >"$work/example-bad.ini"
+"$chost" --check "$work/example-bad.ini" >"$out.bad" 2>&1
+rc=$?
+check "an out-of-range option is refused from the spec's range (exit 3, got $rc)" test "$rc" = 3
+check "naming the key and the range" grep -q 'rounds.*"9" is not a whole number from 1 to 8' "$out.bad"
+cinitrd=$(images/build.sh "$copy/build" "$copy/build/vmemstress-guest" "$KDIR")
+timeout 400 "$chost" --kernel "$KERNEL" --initrd "$cinitrd" --kernel-config "$KDIR/config" -o "$out" \
+	--json "$out.json" tests/population/example.ini >"$out.stdout" 2>"$out.stderr"
+rc=$?
+r=$out.json
+check "the guest built it and everything unplugged: exit 0 (got $rc)" test "$rc" = 0
+check "its pages were in the region, stamped by its own code" jqt "$r" \
+	'.populate.populations[0] | .type == "example" and .in_region == .pages and .note == "stamped 3 times"'
+check "all of them verified after the unplug" jqt "$r" \
+	'.steps[0].state.populations[0] | .pages == 4096 and .verified == .pages and .corrupted == 0'
 end
 
 begin "mixed: only the pipe's blocks stay, in the second step, and go on release"
@@ -439,5 +472,4 @@ end
 # Suites: the matrix runner, its formats, baselines (tests/integration/suite.sh).
 . "$top/tests/integration/suite.sh"
 
-echo "integration: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+ktap_finish integration

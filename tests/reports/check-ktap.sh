@@ -5,10 +5,7 @@
 #
 #   tests/reports/check-ktap.sh OUT
 #
-# The parser comes from build/sources/linux-source-6.1_*/ when a kernel
-# source tree was unpacked there (--kernel-src), else it is cached under
-# build/kunit/VERSION/tools/testing/kunit/ (VERSION: the package's) from `apt-get download
-# linux-source-6.1`, extracting only tools/testing/kunit.
+# The parser comes from tests/reports/kunit-path.sh.
 #
 # Asserts: kunit.py parse reports no parse error and its exit status is 0
 # exactly when no run failed or errored and not every run was skipped; its totals (ran, passed, failed,
@@ -34,35 +31,7 @@ tmp=$(mktemp -d /tmp/vms-check-ktap.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
-kunit=""
-for d in "$build"/sources/linux-source-6.1_*/tools/testing/kunit; do
-	[ -f "$d/kunit.py" ] && kunit=$d && break
-done
-if [ -z "$kunit" ]; then
-	ver=$(apt-cache show --no-all-versions linux-source-6.1 2>/dev/null | sed -n 's/^Version: //p' | head -1)
-	[ -n "$ver" ] || fail "linux-source-6.1 is not known to apt (apt-get update?)"
-	cache=$build/kunit/$ver
-	if [ ! -f "$cache/tools/testing/kunit/kunit.py" ]; then
-		echo "check-ktap: fetching kunit.py from linux-source-6.1 $ver into $cache" >&2
-		rm -rf "$cache.new"
-		mkdir -p "$tmp/dl" "$tmp/deb" "$tmp/src"
-		(cd "$tmp/dl" && timeout 900 apt-get download -q "linux-source-6.1=$ver" >&2) ||
-			fail "apt-get download linux-source-6.1=$ver failed"
-		dpkg -x "$tmp"/dl/linux-source-6.1_*.deb "$tmp/deb"
-		tarball=$(ls "$tmp"/deb/usr/src/linux-source-6.1.tar.* 2>/dev/null | head -1)
-		[ -n "$tarball" ] || fail "no kernel tarball in the linux-source-6.1 package"
-		timeout 900 tar -xJf "$tarball" -C "$tmp/src" --wildcards '*/tools/testing/kunit/*' ||
-			fail "cannot extract tools/testing/kunit from $tarball"
-		# kunit.py finds its tree by the "tools/testing/kunit" in its own
-		# path (and exits 1 silently without it): keep that layout
-		mkdir -p "$cache.new/tools/testing"
-		mv "$tmp"/src/*/tools/testing/kunit "$cache.new/tools/testing/kunit"
-		rm -rf "$cache"
-		mv "$cache.new" "$cache"
-	fi
-	kunit=$cache/tools/testing/kunit
-fi
-[ -f "$kunit/kunit.py" ] || fail "no kunit.py in $kunit"
+kunit=$("$here/kunit-path.sh") || fail "cannot get kunit.py (tests/reports/kunit-path.sh)"
 
 rc=0
 (cd "$tmp" && timeout 120 "$PY" "$kunit/kunit.py" parse --json="$tmp/kunit.json" "$out/results.ktap") \

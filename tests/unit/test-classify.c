@@ -374,7 +374,8 @@ static void unowned_blocks(void **state)
 
 /* A block the kernel never tried: an attempt that never returned (its
  * pageblocks isolated, the worker inside alloc_contig_range) is told from
- * one that never started. */
+ * one that never started; blocks waiting behind a stuck worker are stuck
+ * by that offlining. */
 static void untried_blocks_by_pageblocks_and_worker(void **state)
 {
 	struct block_verdict v;
@@ -387,13 +388,17 @@ static void untried_blocks_by_pageblocks_and_worker(void **state)
 	assert_int_equal(v.reason, VMS_REASON_OFFLINING_STUCK);
 	assert_non_null(strstr(v.evidence, "1 of its 1 pageblocks isolated"));
 	assert_non_null(strstr(v.evidence, "virtio-mem worker: node_page_state < isolate_migratepages_block"));
-	/* pageblocks not isolated: it was simply not tried */
+	assert_null(strstr(v.evidence, "waits behind"));
+	/* pageblocks not isolated, the worker stuck on others: it waits */
 	sb.pageblocks_isolated = 0;
 	classify_block(&scn, &gs, &sb, "Movable", &v);
-	assert_int_equal(v.reason, VMS_REASON_NOT_RETRIED);
-	/* isolated, but the worker is idle: not tried either */
-	sb.pageblocks_isolated = 1;
+	assert_int_equal(v.reason, VMS_REASON_OFFLINING_STUCK);
+	assert_non_null(strstr(v.evidence, "waits behind the worker's offlining of other blocks"));
+	/* the worker is idle: not tried, isolated or not */
 	gs.worker_stack[0] = 0;
+	classify_block(&scn, &gs, &sb, "Movable", &v);
+	assert_int_equal(v.reason, VMS_REASON_NOT_RETRIED);
+	sb.pageblocks_isolated = 1;
 	classify_block(&scn, &gs, &sb, "Movable", &v);
 	assert_int_equal(v.reason, VMS_REASON_NOT_RETRIED);
 	assert_non_null(strstr(v.evidence, "virtio-mem worker: not running"));
