@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "run/report.h"
+#include "run/run.h"
 
 #define J_INT(v) json_object_new_int64((int64_t)(v))
 #define J_STR(v) json_object_new_string(v)
@@ -37,6 +38,8 @@ static struct json_object *state_json(const struct report *r, const struct guest
 		}
 		if (p->note[0])
 			json_object_object_add(pj, "note", J_STR(p->note));
+		if (p->not_shown[0])
+			json_object_object_add(pj, "not_shown", J_STR(p->not_shown));
 		json_object_array_add(pops, pj);
 	}
 	json_object_object_add(o, "populations", pops);
@@ -106,6 +109,14 @@ struct json_object *report_to_json(const struct report *r)
 	json_object_object_add(sc, "name", J_STR(s->name));
 	json_object_object_add(sc, "path", J_STR(s->path));
 	json_object_object_add(sc, "zone", J_STR(zone_name(s->zone)));
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "driver", J_STR(driver_mode_name(s->modes.driver)));
+	json_object_object_add(m, "online_policy", J_STR(online_policy_name(s->modes.online)));
+	json_object_object_add(m, "memory_backend", J_STR(s->modes.backend));
+	char params[400];
+	run_mode_params(s, params, sizeof(params));
+	json_object_object_add(m, "kernel_params", J_STR(params[0] == ' ' ? params + 1 : params));
+	json_object_object_add(sc, "modes", m);
 	json_object_object_add(o, "scenario", sc);
 
 	struct json_object *vm = json_object_new_object();
@@ -117,6 +128,13 @@ struct json_object *report_to_json(const struct report *r)
 	json_object_object_add(vm, "kernel", J_STR(r->kernel));
 	json_object_object_add(vm, "kernel_release", J_STR(r->kernel_release));
 	json_object_object_add(vm, "guest_program", J_STR(r->guest_program));
+	if (r->have_driver) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "mode", J_STR(r->driver_mode));
+		json_object_object_add(d, "unit", J_INT(r->driver_unit));
+		json_object_object_add(d, "params", J_STR(r->driver_params));
+		json_object_object_add(vm, "driver", d);
+	}
 	json_object_object_add(o, "vm", vm);
 
 	if (r->have_region) {
@@ -150,6 +168,8 @@ struct json_object *report_to_json(const struct report *r)
 			const struct block_verdict *v = &st->verdicts[k];
 			struct json_object *vj = json_object_new_object();
 			json_object_object_add(vj, "block", J_INT(v->block));
+			if (v->unit_of >= 0)
+				json_object_object_add(vj, "unit_of", J_INT(v->unit_of));
 			json_object_object_add(vj, "addr", J_INT(r->region.addr + v->block * r->region.block_size));
 			if (r->memory_block_size)
 				json_object_object_add(vj, "memory_block",

@@ -177,6 +177,15 @@ void report_write_text(const struct report *r, FILE *out)
 	fprintf(out, "  vm       %s backend, %s, accel %s, %d cpus, boot memory %s\n", r->backend,
 		r->hypervisor[0] ? r->hypervisor : "?", r->accel[0] ? r->accel : "?", s->cpus,
 		format_size(s->boot_memory, a, sizeof(a)));
+	if (r->have_driver) {
+		const struct scn_modes *m = &s->modes;
+		fprintf(out, "  driver   %s%s%s (asked %s); online policy %s; memory backend %s\n",
+			strcmp(r->driver_mode, "bbm") == 0 ? "Big Block Mode, blocks of "
+			: strcmp(r->driver_mode, "sbm") == 0 ? "Sub Block Mode, sub-blocks of " : "mode not shown",
+			r->driver_mode[0] ? format_size(r->driver_unit, a, sizeof(a)) : "", "",
+			driver_mode_name(m->driver), online_policy_name(m->online), m->backend);
+		fprintf(out, "           read back: %s\n", r->driver_params[0] ? r->driver_params : "no parameters");
+	}
 	if (r->have_region) {
 		const char *zone = "";
 		if (r->have_populate && r->populate.nmblocks)

@@ -138,6 +138,66 @@ static void judge_blocks(struct report *r, struct step_report *st)
 	}
 }
 
+/* A [vm] mode the scenario asked for and the kernel did not take: the run
+ * did not show what the scenario is about. */
+static bool mode_missing(struct report *r, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool mode_missing(struct report *r, const char *key, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (r->n_not_shown < (int)(sizeof(r->not_shown) / sizeof(r->not_shown[0])))
+		snprintf(r->not_shown[r->n_not_shown++], sizeof(r->not_shown[0]), "[vm] %s: %s", key, why);
+	return true;
+}
+
+/* "NAME=VALUE" of the guest's read-back, or NULL */
+static const char *param_value(const struct report *r, const char *name, char *buf, size_t len)
+{
+	char key[80];
+	snprintf(key, sizeof(key), "%s=", name);
+	for (const char *p = r->driver_params; (p = strstr(p, key)); p++)
+		if (p == r->driver_params || p[-1] == ' ') {
+			snprintf(buf, len, "%.*s", (int)strcspn(p + strlen(key), " "), p + strlen(key));
+			return buf;
+		}
+	return NULL;
+}
+
+/* Every mode asked for, against what the guest read back. */
+static bool modes_missing(struct report *r)
+{
+	const struct scn_modes *m = &r->scn->modes;
+	bool missing = false;
+	char v[64];
+	if (!r->have_driver)
+		return false;  /* never got that far: the run's error says why */
+	if (m->driver != DRIVER_AUTO && strcmp(r->driver_mode, driver_mode_name(m->driver)) != 0)
+		missing |= mode_missing(r, "driver-mode", "%s asked, the driver runs %s", driver_mode_name(m->driver),
+					r->driver_mode[0] ? r->driver_mode : "in a mode it did not log");
+	if (m->online == ONLINE_AUTO_MOVABLE &&
+	    !(param_value(r, "memory_hotplug.online_policy", v, sizeof(v)) && strcmp(v, "auto-movable") == 0))
+		missing |= mode_missing(r, "online-policy", "auto-movable asked, the kernel's policy is %s",
+					param_value(r, "memory_hotplug.online_policy", v, sizeof(v)) ? v : "not shown");
+	if (m->memmap_on_memory >= 0 && !(param_value(r, "memory_hotplug.memmap_on_memory", v, sizeof(v)) &&
+					  (v[0] == 'Y') == (m->memmap_on_memory == 1)))
+		missing |= mode_missing(r, "memmap-on-memory", "%s asked, the kernel has %s",
+					m->memmap_on_memory ? "yes" : "no",
+					param_value(r, "memory_hotplug.memmap_on_memory", v, sizeof(v)) ? v : "no such parameter");
+	if (m->bbm_safe_unplug >= 0 && !(param_value(r, "virtio_mem.bbm_safe_unplug", v, sizeof(v)) &&
+					 (v[0] == 'Y') == (m->bbm_safe_unplug == 1)))
+		missing |= mode_missing(r, "bbm-safe-unplug", "%s asked, the driver has %s",
+					m->bbm_safe_unplug ? "yes" : "no",
+					param_value(r, "virtio_mem.bbm_safe_unplug", v, sizeof(v)) ? v : "no such parameter");
+	if (m->bbm_block_size && r->driver_unit != m->bbm_block_size)
+		missing |= mode_missing(r, "bbm-block-size", "%" PRIu64 " bytes asked, the driver's unit is %" PRIu64,
+					m->bbm_block_size, r->driver_unit);
+	return missing;
+}
+
 void report_evaluate(struct report *r)
 {
 	const struct scenario *s = r->scn;
@@ -217,6 +277,8 @@ void report_evaluate(struct report *r)
 	bool none_shown = s->npops > 0 && r->have_populate;
 	for (int p = 0; p < s->npops && p < VMS_MAX_POPULATIONS; p++)
 		none_shown &= r->pop_not_shown[p];
+	if (modes_missing(r))
+		none_shown = true;  /* whatever happened, it was not in the mode asked */
 	if (r->status != RUN_COMPLETE)
 		r->verdict = VERDICT_ERROR;
 	else if (r->nfindings)

@@ -72,6 +72,11 @@ struct report {
 	size_t ntimeline;
 	uint64_t boot_ms, plug_ms, populate_ms, total_ms;
 	uint64_t host_cpu_ms, host_max_rss_kb;
+	/* the driver's mode and parameters, as the guest read them back */
+	char driver_mode[8];       /* "sbm", "bbm"; "" not seen */
+	uint64_t driver_unit;      /* its sub-block or big block size */
+	char driver_params[400];
+	bool have_driver;
 	uint64_t guest_boot_ms;   /* the guest kernel's uptime at hello */  /* this program's own, QEMU not counted */
 	/* how far the run got */
 	enum run_status status;

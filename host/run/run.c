@@ -29,12 +29,44 @@ void run_options_default(struct run_options *o)
 	o->settle_kicks = 2;
 }
 
+/* The kernel parameters of the scenario's modes (virtio_mem.* reach the
+ * module through the guest's finit_module, guest/system.c). */
+void run_mode_params(const struct scenario *s, char *buf, size_t len)
+{
+	const struct scn_modes *m = &s->modes;
+	size_t n = 0;
+	buf[0] = 0;
+#define PARAM(...) (n += (size_t)snprintf(buf + n, n < len ? len - n : 0, " " __VA_ARGS__))
+	const char *state = s->zone == ZONE_KERNEL ? "online_kernel" : "online_movable";
+	if (m->online == ONLINE_AUTO_MOVABLE)
+		state = "online";
+	else if (m->online == ONLINE_GUEST)
+		state = "offline";
+	PARAM("memhp_default_state=%s", state);
+	if (m->online == ONLINE_AUTO_MOVABLE)
+		PARAM("memory_hotplug.online_policy=auto-movable");
+	if (m->auto_movable_ratio >= 0)
+		PARAM("memory_hotplug.auto_movable_ratio=%d", m->auto_movable_ratio);
+	if (m->memmap_on_memory >= 0)
+		PARAM("memory_hotplug.memmap_on_memory=%d", m->memmap_on_memory);
+	if (m->driver == DRIVER_BBM)
+		PARAM("virtio_mem.force_bbm=1");
+	if (m->bbm_block_size)
+		PARAM("virtio_mem.bbm_block_size=%" PRIu64, m->bbm_block_size);
+	if (m->bbm_safe_unplug >= 0)
+		PARAM("virtio_mem.bbm_safe_unplug=%d", m->bbm_safe_unplug);
+#undef PARAM
+	if (n >= len)
+		buf[0] = 0;  /* cannot happen with the sizes above; never half a parameter */
+}
+
 void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t len)
 {
 	/* quiet: the serial console is slow under TCG; panic=-1 with QEMU's
 	 * -no-reboot turns a guest panic into QEMU's exit, never a hang. */
-	snprintf(buf, len, "console=ttyS0 quiet panic=-1 memhp_default_state=%s vmemstress.idle=%d%s%s%s%s",
-		 s->zone == ZONE_KERNEL ? "online_kernel" : "online_movable", GUEST_IDLE_S,
+	char modes[400];
+	run_mode_params(s, modes, sizeof(modes));
+	snprintf(buf, len, "console=ttyS0 quiet panic=-1%s vmemstress.idle=%d%s%s%s%s", modes, GUEST_IDLE_S,
 		 s->kernel_cmdline[0] ? " " : "", s->kernel_cmdline, extra && *extra ? " " : "", extra ? extra : "");
 }
 
@@ -214,6 +246,8 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 		.accel = c->o->accel, .cpus = c->s->cpus, .boot_memory = c->s->boot_memory,
 		.region_size = c->s->region_size, .initial_size = c->s->initial_size,
 		.block_size = c->s->block_size, .sockdir = sockdir, .outdir = c->o->outdir,
+		.mem_backend = c->s->modes.backend, .prealloc = c->s->modes.prealloc,
+		.unplugged_inaccessible = c->s->modes.unplugged_inaccessible,
 	};
 	uint64_t timeout = c->o->boot_timeout_ms ? c->o->boot_timeout_ms : c->s->boot_timeout_ms;
 	uint64_t deadline = t0 + timeout;
@@ -244,6 +278,10 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	snprintf(r->guest_program, sizeof(r->guest_program), "%s", h.program);
 	r->memory_block_size = h.memory_block_size;
 	r->guest_boot_ms = h.uptime_ms;
+	r->have_driver = h.driver_mode[0] || h.driver_params[0];
+	snprintf(r->driver_mode, sizeof(r->driver_mode), "%s", h.driver_mode);
+	r->driver_unit = h.driver_unit;
+	snprintf(r->driver_params, sizeof(r->driver_params), "%s", h.driver_params);
 	r->boot_ms = now_ms() - t0;
 	progress("guest up: kernel %s, %s, accel %s (%.1f s)", h.kernel, h.program, c->vm.accel,
 		 (double)r->boot_ms / 1000);
@@ -371,6 +409,8 @@ static void name_reasons(struct ctx *c, struct step_report *st)
 	st->verdicts = xcalloc(gs->nstuck, sizeof(*st->verdicts));
 	for (size_t i = 0; i < gs->nstuck; i++)
 		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), &st->verdicts[i]);
+	if (strcmp(c->r->driver_mode, "bbm") == 0 && c->r->region.block_size)
+		classify_units(st->verdicts, st->nverdicts, c->r->driver_unit / c->r->region.block_size);
 }
 
 /* Release population p, set the size again and see which blocks went. */

@@ -26,6 +26,9 @@ void run_options_default(struct run_options *o);
 int run_scenario(const struct run_options *o, const struct scenario *s, struct report *r);
 
 /* The kernel command line for a scenario (exposed for tests). */
+/* The kernel parameters of the scenario's [vm] modes (memhp_default_state,
+ * memory_hotplug.*, virtio_mem.*), each with a leading space. */
+void run_mode_params(const struct scenario *s, char *buf, size_t len);
 void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t len);
 
 #endif

@@ -199,6 +199,64 @@ static int set_choice(struct parse_ctx *c, const char *sec, const char *key, con
 	return fail(c, sec, key, "\"%s\" is not one of: %s", v, list);
 }
 
+static int set_bool(struct parse_ctx *c, const char *sec, const char *key, const char *v, int *out)
+{
+	static const char *const yn[] = { "no", "yes", NULL };
+	return set_choice(c, sec, key, v, yn, out);
+}
+
+/* [vm] keys of the driver's and QEMU's modes: 1 set, 0 bad, -1 not one */
+static int set_mode(struct parse_ctx *c, const char *sec, const char *key, const char *v, struct scn_modes *m)
+{
+	int i;
+	if (strcmp(key, "driver-mode") == 0) {
+		static const char *const modes[] = { "auto", "sbm", "bbm", NULL };
+		if (!set_choice(c, sec, key, v, modes, &i))
+			return 0;
+		m->driver = (enum driver_mode)i;
+		return 1;
+	}
+	if (strcmp(key, "bbm-block-size") == 0)
+		return set_size(c, sec, key, v, &m->bbm_block_size);
+	if (strcmp(key, "bbm-safe-unplug") == 0)
+		return set_bool(c, sec, key, v, &m->bbm_safe_unplug);
+	if (strcmp(key, "online-policy") == 0) {
+		static const char *const policies[] = { "zone", "auto-movable", "guest", NULL };
+		if (!set_choice(c, sec, key, v, policies, &i))
+			return 0;
+		m->online = (enum online_policy)i;
+		return 1;
+	}
+	if (strcmp(key, "auto-movable-ratio") == 0) {
+		char *end;
+		errno = 0;
+		long n = strtol(v, &end, 10);
+		if (errno || *end || !*v || n < 0 || n > 100000)
+			return fail(c, sec, key, "\"%s\" is not a percentage from 0 to 100000", v);
+		m->auto_movable_ratio = (int)n;
+		return 1;
+	}
+	if (strcmp(key, "memmap-on-memory") == 0)
+		return set_bool(c, sec, key, v, &m->memmap_on_memory);
+	if (strcmp(key, "memory-backend") == 0) {
+		static const char *const backends[] = { "ram", "memfd", "file", NULL };
+		if (!set_choice(c, sec, key, v, backends, &i))
+			return 0;
+		snprintf(m->backend, sizeof(m->backend), "%s", backends[i]);
+		return 1;
+	}
+	if (strcmp(key, "prealloc") == 0)
+		return set_bool(c, sec, key, v, &m->prealloc);
+	if (strcmp(key, "unplugged-inaccessible") == 0) {
+		static const char *const ui[] = { "on", "off", "auto", NULL };
+		if (!set_choice(c, sec, key, v, ui, &i))
+			return 0;
+		snprintf(m->unplugged_inaccessible, sizeof(m->unplugged_inaccessible), "%s", ui[i]);
+		return 1;
+	}
+	return -1;
+}
+
 static bool valid_name(const char *n)
 {
 	if (!*n || strlen(n) > VMS_MAX_NAME)
@@ -307,6 +365,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 			if (!set_choice(c, section, key, value, zones, &z))
 				return 0;
 			s->zone = (enum zone)z;
+			s->zone_given = true;
 			return 1;
 		}
 		if (strcmp(key, "thp") == 0) {
@@ -317,6 +376,9 @@ static int handler(void *user, const char *section, const char *key, const char 
 			snprintf(s->thp, sizeof(s->thp), "%s", modes[m]);
 			return 1;
 		}
+		int r = set_mode(c, section, key, value, &s->modes);
+		if (r >= 0)
+			return r;
 		if (strcmp(key, "boot-timeout") == 0)
 			return set_duration(c, section, key, value, &s->boot_timeout_ms);
 		if (strcmp(key, "kernel-cmdline") == 0)
@@ -400,6 +462,8 @@ static void defaults(struct scenario *s, const char *path)
 	s->block_size = 2ull << 20;
 	s->zone = ZONE_MOVABLE;
 	snprintf(s->thp, sizeof(s->thp), "madvise");
+	s->modes = (struct scn_modes){ .bbm_safe_unplug = -1, .auto_movable_ratio = -1, .memmap_on_memory = -1,
+				       .prealloc = -1, .backend = "ram" };
 	s->boot_timeout_ms = 180000;
 	s->unplug = UNPLUG_COMPLETE;
 	s->after_release = UNPLUG_COMPLETE;
@@ -421,6 +485,17 @@ static int check(struct scenario *s, struct err *e)
 			       s->path, format_size(s->region_size, a, sizeof(a)), format_size(bs, b, sizeof(b)));
 	if (s->initial_size == 0)
 		s->initial_size = s->region_size;
+	if (s->modes.online == ONLINE_AUTO_MOVABLE && s->zone_given)
+		return err_set(e, "%s: [vm] zone: the kernel picks the zone of each block under online-policy = auto-movable; "
+			       "leave zone out", s->path);
+	if (s->modes.online != ONLINE_AUTO_MOVABLE && s->modes.auto_movable_ratio >= 0)
+		return err_set(e, "%s: [vm] auto-movable-ratio: only with online-policy = auto-movable", s->path);
+	if (s->modes.driver == DRIVER_SBM && (s->modes.bbm_block_size || s->modes.bbm_safe_unplug >= 0))
+		return err_set(e, "%s: [vm] bbm-block-size and bbm-safe-unplug are Big Block Mode's: not with driver-mode = sbm",
+			       s->path);
+	if (s->modes.bbm_block_size && (s->modes.bbm_block_size & (s->modes.bbm_block_size - 1)))
+		return err_set(e, "%s: [vm] bbm-block-size: %s is not a power of two", s->path,
+			       format_size(s->modes.bbm_block_size, a, sizeof(a)));
 	if (s->initial_size > s->region_size || s->initial_size % bs)
 		return err_set(e, "%s: [vm] initial-size: %s must be a multiple of block-size and at most region-size",
 			       s->path, format_size(s->initial_size, a, sizeof(a)));
@@ -517,4 +592,14 @@ int scenario_load(const char *path, struct scenario *s, struct err *e)
 const char *zone_name(enum zone z)
 {
 	return z == ZONE_KERNEL ? "kernel" : "movable";
+}
+
+const char *driver_mode_name(enum driver_mode m)
+{
+	return m == DRIVER_SBM ? "sbm" : m == DRIVER_BBM ? "bbm" : "auto";
+}
+
+const char *online_policy_name(enum online_policy p)
+{
+	return p == ONLINE_AUTO_MOVABLE ? "auto-movable" : p == ONLINE_GUEST ? "guest" : "zone";
 }

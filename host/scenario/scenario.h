@@ -12,6 +12,26 @@
 #define SCN_MAX_RULES 16
 
 enum zone { ZONE_MOVABLE, ZONE_KERNEL };
+enum driver_mode { DRIVER_AUTO, DRIVER_SBM, DRIVER_BBM };
+/* Who onlines hotplugged memory and into which zone: the kernel, into
+ * `zone` (memhp_default_state); the kernel's auto-movable policy, which
+ * picks the zone per block; or the guest program, into `zone`. */
+enum online_policy { ONLINE_ZONE, ONLINE_AUTO_MOVABLE, ONLINE_GUEST };
+
+/* The virtio-mem driver's and QEMU's modes a scenario may ask for
+ * (README.md, "Driver modes"); -1 or "" is the default of the kernel or
+ * QEMU, left alone. The guest reads back what the kernel really used. */
+struct scn_modes {
+	enum driver_mode driver;         /* sbm, bbm (virtio_mem.force_bbm) */
+	uint64_t bbm_block_size;         /* virtio_mem.bbm_block_size; 0: default */
+	int bbm_safe_unplug;             /* virtio_mem.bbm_safe_unplug */
+	enum online_policy online;
+	int auto_movable_ratio;          /* memory_hotplug.auto_movable_ratio */
+	int memmap_on_memory;            /* memory_hotplug.memmap_on_memory */
+	char backend[8];                 /* QEMU memory backend: ram, memfd, file */
+	int prealloc;                    /* virtio-mem-pci prealloc */
+	char unplugged_inaccessible[8];  /* virtio-mem-pci: on, off, auto */
+};
 enum unplug_expect { UNPLUG_COMPLETE, UNPLUG_ANY };
 
 struct scn_option {
@@ -51,9 +71,11 @@ struct scenario {
 	int cpus;
 	uint64_t boot_memory, region_size, initial_size, block_size;
 	enum zone zone;
+	bool zone_given;   /* zone = was in the file */
 	char thp[16];
 	uint64_t boot_timeout_ms;
 	char kernel_cmdline[512];
+	struct scn_modes modes;
 	/* [population NAME] */
 	struct scn_population pops[VMS_MAX_POPULATIONS];
 	int npops;
@@ -84,5 +106,7 @@ int scenario_load(const char *path, struct scenario *s, struct err *e);
 int scenario_parse(const char *text, const char *path, struct scenario *s, struct err *e);
 
 const char *zone_name(enum zone z);        /* "movable" / "kernel" */
+const char *driver_mode_name(enum driver_mode m);    /* "auto", "sbm", "bbm" */
+const char *online_policy_name(enum online_policy p); /* "zone", "auto-movable", "guest" */
 
 #endif

@@ -424,6 +424,73 @@ else
 fi
 end
 
+# The driver's modes as scenario keys ([vm], README.md "Driver modes"):
+# one scenario (vmsplice-movable) in each, the mode read back from the
+# guest's kernel and asserted, never assumed.
+mode_variant() {  # mode_variant NAME "key = value"|-key ...: $work/modes/NAME.ini, run; $r
+	mkdir -p "$work/modes"
+	local f=$work/modes/$1.ini line
+	shift
+	cp scenarios/vmsplice-movable.ini "$f"
+	for line in "$@"; do
+		case $line in
+		-*) sed -i "/^${line#-} = /d" "$f" ;;  # the key left out
+		*) sed -i "s/^\[vm\]$/[vm]\n$line/" "$f" ;;
+		esac
+	done
+	out=$work/modes/$(basename "$f" .ini)
+	run_host "$out" --json "$out.json" "$f"
+	r=$out.json
+}
+begin "driver modes: Sub Block and Big Block Mode, read back; a big block stays whole, for its busy page's reason"
+mode_variant sbm "driver-mode = sbm"
+check "SBM: exit 0 (got $rc)" test "$rc" = 0
+check "SBM: the driver ran in Sub Block Mode with 2 MiB sub-blocks, force_bbm=N" jqt "$r" \
+	'.vm.driver.mode == "sbm" and .vm.driver.unit == 2097152 and (.vm.driver.params | test("virtio_mem.force_bbm=N"))'
+check "SBM: only the pipe's blocks stayed" its_blocks_stayed vmsplice '.reason == "gup-reference"'
+mode_variant bbm "driver-mode = bbm"
+check "BBM: exit 0 (got $rc)" test "$rc" = 0
+check "BBM: asked through virtio_mem.force_bbm=1, the driver ran Big Block Mode on 128 MiB blocks" jqt "$r" \
+	'(.scenario.modes.kernel_params | test("virtio_mem.force_bbm=1")) and .vm.driver.mode == "bbm" and .vm.driver.unit == 134217728'
+check "BBM: whole big blocks stayed (64 blocks each), all gup-reference, freed by reading the pipe" jqt "$r" \
+	'(.steps[0].stayed | length > 0 and length % 64 == 0)
+	 and all(.steps[0].stayed[]; .reason == "gup-reference" and .released_by == "vmsplice" and .expected)'
+check "BBM: the blocks without a busy page of their own say which block of their big block they stay with" jqt "$r" \
+	'[.steps[0].stayed[] | select(.unit_of != null)] | length > 0 and all(.basis == "big-block" and (.evidence | test("in the big block of block")))'
+mode_variant bbm-small "driver-mode = bbm" "bbm-block-size = 64M"
+check "a big block smaller than a memory block is refused by the driver: NOT SHOWN, SKIP (exit 4, got $rc)" test "$rc" = 4
+check "and the report says what the driver did instead" jqt "$r" \
+	'.verdict == "skip" and any(.not_shown[]; test("bbm-block-size: 67108864 bytes asked, the driver.s unit is 134217728"))'
+end
+
+begin "online policies: the kernel's auto-movable and the guest onlining, read back"
+mode_variant auto-movable "online-policy = auto-movable" -zone
+check "auto-movable: exit 0 (got $rc)" test "$rc" = 0
+check "the kernel ran the auto-movable policy, memory auto-onlined" jqt "$r" \
+	'(.vm.driver.params | test("memory_hotplug.online_policy=auto-movable")) and (.vm.driver.params | test("auto_online_blocks=online( |$)"))'
+# auto_movable_numa_aware: node 1 has no kernel memory of its own, so the
+# ratio allows it no movable memory
+check "it chose ZONE_NORMAL for the region's node" jqt "$r" 'all(.populate.memory_blocks[]; .zone == "Normal")'
+check "the pipe's blocks stayed, gup-reference" its_blocks_stayed vmsplice '.reason == "gup-reference"'
+mode_variant guest "online-policy = guest"
+check "guest onlining: exit 0 (got $rc)" test "$rc" = 0
+check "the kernel left new memory offline, the guest program onlined it movable" jqt "$r" \
+	'(.vm.driver.params | test("auto_online_blocks=offline")) and all(.populate.memory_blocks[]; .zone == "Movable")'
+check "the pipe's blocks stayed, gup-reference" its_blocks_stayed vmsplice '.reason == "gup-reference"'
+end
+
+begin "QEMU's backends and device options: memfd with prealloc, a shared file with unplugged-inaccessible"
+mode_variant memfd "memory-backend = memfd" "prealloc = yes"
+check "memfd: exit 0 (got $rc)" test "$rc" = 0
+check "QEMU got a memfd backend and prealloc=on" grep -q 'memory-backend-memfd,id=vmem0,.* virtio-mem-pci,.*prealloc=on' "$out/qmp.log"
+mode_variant file "memory-backend = file" "unplugged-inaccessible = on"
+check "file: exit 0 (got $rc)" test "$rc" = 0
+check "QEMU got a shared file backend and unplugged-inaccessible=on" \
+	grep -q 'memory-backend-file,id=vmem0,.*share=on,mem-path=.* virtio-mem-pci,.*unplugged-inaccessible=on' "$out/qmp.log"
+check "the backing file is gone with the run" test -z "$(grep -o 'mem-path=[^ ,]*' "$out/qmp.log" | cut -d= -f2 | xargs -r ls 2>/dev/null)"
+check "the pipe's blocks stayed and went on release, as with anonymous RAM" its_blocks_stayed vmsplice '.reason == "gup-reference" and .released_by == "vmsplice"'
+end
+
 # README.md, "Adding a population": one file plus one registry line. A
 # copy of the sources gains tests/population/pop-example.c and its line;
 # the copy's host knows it (help, option range) and its guest builds it.

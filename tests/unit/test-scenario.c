@@ -107,6 +107,19 @@ static void errors_name_the_place(void **state)
 		{ VM "[population a]\ntype = anon\nsize = 1000M\n" STEP, "more than 90% of initial-size" },
 		{ "[vm]\nblock-size = 3M\n" POP STEP, "t.ini: [vm] block-size: 3 MiB is not a power of two" },
 		{ "[vm]\nregion-size = 1G\ninitial-size = 2G\n" POP STEP, "[vm] initial-size: 2 GiB must be" },
+		{ VM "driver-mode = big\n" POP STEP, "t.ini:3: [vm] driver-mode: \"big\" is not one of: auto, sbm, bbm" },
+		{ VM "online-policy = auto\n" POP STEP, "is not one of: zone, auto-movable, guest" },
+		{ VM "online-policy = auto-movable\nzone = kernel\n" POP STEP,
+		  "t.ini: [vm] zone: the kernel picks the zone of each block under online-policy = auto-movable" },
+		{ VM "auto-movable-ratio = 50\n" POP STEP, "[vm] auto-movable-ratio: only with online-policy = auto-movable" },
+		{ VM "driver-mode = sbm\nbbm-safe-unplug = no\n" POP STEP, "Big Block Mode's: not with driver-mode = sbm" },
+		{ VM "bbm-block-size = 3M\n" POP STEP, "[vm] bbm-block-size: 3 MiB is not a power of two" },
+		{ VM "memory-backend = hugetlbfs\n" POP STEP, "is not one of: ram, memfd, file" },
+		{ VM "prealloc = maybe\n" POP STEP, "[vm] prealloc: \"maybe\" is not one of: no, yes" },
+		{ VM "[population a]\ntype = high-mapcount\nsize = 1M\nmaps = 1\n" STEP,
+		  "t.ini:6: [population a] maps: \"1\" is not a whole number from 2 to 60000" },
+		{ VM "[population a]\ntype = anon\nsize = 1M\nmaps = 100\n" STEP, "t.ini:6: [population a] maps: unknown key" },
+		{ VM "[population a]\nmaps = 100\ntype = high-mapcount\n" STEP, "put \"type\" before type-specific keys" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		static struct scenario s;
@@ -116,6 +129,32 @@ static void errors_name_the_place(void **state)
 		if (!strstr(e.msg, cases[i].want))
 			fail_msg("case %zu: error \"%s\" does not say \"%s\"", i, e.msg, cases[i].want);
 	}
+}
+
+/* The driver's and QEMU's modes: parsed, and the defaults left alone. */
+static void modes(void **state)
+{
+	static struct scenario s;
+	struct err e = { "" };
+	assert_int_equal(scenario_parse(VM POP STEP, "t.ini", &s, &e), 0);
+	assert_int_equal(s.modes.driver, DRIVER_AUTO);
+	assert_int_equal(s.modes.online, ONLINE_ZONE);
+	assert_int_equal(s.modes.bbm_safe_unplug, -1);
+	assert_int_equal(s.modes.prealloc, -1);
+	assert_string_equal(s.modes.backend, "ram");
+	assert_int_equal(scenario_parse("[vm]\nregion-size = 1G\ndriver-mode = bbm\nbbm-block-size = 256M\n"
+					"bbm-safe-unplug = no\nonline-policy = auto-movable\nauto-movable-ratio = 0\n"
+					"memmap-on-memory = yes\nmemory-backend = memfd\nprealloc = yes\n"
+					"unplugged-inaccessible = off\n" POP STEP, "t.ini", &s, &e), 0);
+	assert_int_equal(s.modes.driver, DRIVER_BBM);
+	assert_int_equal(s.modes.bbm_block_size, 256u << 20);
+	assert_int_equal(s.modes.bbm_safe_unplug, 0);
+	assert_int_equal(s.modes.online, ONLINE_AUTO_MOVABLE);
+	assert_int_equal(s.modes.auto_movable_ratio, 0);
+	assert_int_equal(s.modes.memmap_on_memory, 1);
+	assert_string_equal(s.modes.backend, "memfd");
+	assert_int_equal(s.modes.prealloc, 1);
+	assert_string_equal(s.modes.unplugged_inaccessible, "off");
 }
 
 static void file_errors(void **state)
@@ -134,6 +173,7 @@ int main(void)
 		cmocka_unit_test(shipped_scenarios),
 		cmocka_unit_test(minimal_and_defaults),
 		cmocka_unit_test(errors_name_the_place),
+		cmocka_unit_test(modes),
 		cmocka_unit_test(file_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
