@@ -162,6 +162,17 @@ struct json_object *report_to_json(const struct report *r)
 		json_object_object_add(sj, "reached", json_object_new_boolean(st->reached));
 		json_object_object_add(sj, "elapsed_ms", J_INT(st->elapsed_ms));
 		json_object_object_add(sj, "kicks", J_INT(st->kicks));
+		json_object_object_add(sj, "driver", J_STR(r->scn->steps[i].driver == STEP_SYSFS ? "sysfs" : "virtio-mem"));
+		if (r->scn->steps[i].driver == STEP_SYSFS) {
+			struct json_object *off = json_object_new_array();
+			for (int k = 0; k < st->noffline; k++) {
+				struct json_object *oj = json_object_new_object();
+				json_object_object_add(oj, "memory_block", J_INT(st->offlined[k].index));
+				json_object_object_add(oj, "result", J_STR(st->offlined[k].result));
+				json_object_array_add(off, oj);
+			}
+			json_object_object_add(sj, "sysfs_offline", off);
+		}
 		json_object_object_add(sj, "state", st->have_state ? state_json(r, &st->state) : NULL);
 		struct json_object *stayed = json_object_new_array();
 		for (size_t k = 0; k < st->nverdicts; k++) {

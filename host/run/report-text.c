@@ -99,7 +99,8 @@ static void reasons_table(const struct report *r, const struct step_report *st, 
 		for (int i = 0; i < st->nreleased; i++)
 			fprintf(out, " %s", st->released[i]);
 		fprintf(out, "; afterwards%s the device was at %s\n",
-			st->nverdicts && st->verdicts[0].sysfs[0] ? " (and after the sysfs second opinion)" : "",
+			st->noffline ? " (each release followed by sysfs offline again)"
+			: st->nverdicts && st->verdicts[0].sysfs[0] ? " (and after the sysfs second opinion)" : "",
 			format_size(st->size_final, a, sizeof(a)));
 	}
 	fprintf(out, "  %-11s %-13s %-6s %-8s %-16s %-24s %-34s %s\n", "blocks", "address", "memblk", "zone", "owner",
@@ -211,6 +212,13 @@ void report_write_text(const struct report *r, FILE *out)
 				format_size(st->size_before, b, sizeof(b)), format_size(st->size_after, c, sizeof(c)),
 				secs(st->elapsed_ms, t[0], sizeof(t[0])), st->kicks,
 				st->reached ? "reached" : "NOT reached");
+			if (r->scn->steps[i].driver == STEP_SYSFS) {
+				fprintf(out, "  %-16s sysfs offline first:", "");
+				for (int k = 0; k < st->noffline; k++)
+					fprintf(out, " memory%" PRIu64 " %s%s", st->offlined[k].index, st->offlined[k].result,
+						k + 1 < st->noffline ? "," : "");
+				fprintf(out, "%s\n", st->noffline ? "" : " none online");
+			}
 		}
 	}
 	for (int i = 0; i < r->nsteps; i++) {

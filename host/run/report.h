@@ -28,6 +28,9 @@ struct step_report {
 	uint64_t requested, size_before, size_after;
 	uint64_t elapsed_ms;
 	unsigned kicks;            /* requested-size rewritten to retry at once */
+	/* driver = sysfs: each memory block's offline, as first tried */
+	struct offline_result offlined[64];
+	int noffline;
 	bool reached;              /* device size == requested */
 	bool have_state;
 	struct guest_state state;  /* the guest's view after the step */

@@ -401,16 +401,85 @@ struct confirmation {
 	bool reached;
 };
 
+/* Offline memory blocks through sysfs, each bounded by timeout_ms;
+ * results into res (at most 64). Returns how many went offline. */
+static int sysfs_offline(struct ctx *c, const uint64_t *mblocks, int n, unsigned timeout_ms,
+			 struct offline_result *res, struct err *e)
+{
+	struct json_object *msg;
+	if (guest_send(&c->link, proto_cmd_offline(mblocks, n, timeout_ms), e) < 0 ||
+	    guest_expect(&c->link, "offline", now_ms() + 30000 + (timeout_ms + 3000ull) * (uint64_t)n, &msg, e) < 0)
+		return -1;
+	int pr = proto_offline(msg, mblocks, n, res, e);
+	json_object_put(msg);
+	if (pr < 0)
+		return -1;
+	int offlined = 0;
+	for (int i = 0; i < n; i++)
+		offlined += strcmp(res[i].result, "offlined") == 0;
+	return offlined;
+}
+
+/* driver = sysfs: offline the region's online memory blocks from the top
+ * until enough are offline for the step's requested size (one that
+ * refuses is passed over for the next), each bounded by 5 s; the driver
+ * then takes offline memory first when requested-size drops. Results,
+ * when res is given, go there (at most 64). */
+static int sysfs_offline_for_step(struct ctx *c, const struct scn_step *step, const struct guest_state *now,
+				  uint64_t size, struct offline_result *res, int *nres, struct err *e)
+{
+	uint64_t mbs = c->r->memory_block_size, cand[64];
+	int ncand = 0;
+	for (size_t i = now->nmblocks; i-- > 0 && ncand < 64;)
+		if (strcmp(now->mblocks[i].state, "online") == 0)
+			cand[ncand++] = now->mblocks[i].index;
+	uint64_t want = size > step->requested ? (size - step->requested + mbs - 1) / mbs : 0;
+	unsigned timeout = step->timeout_ms < 5000 ? (unsigned)step->timeout_ms : 5000;
+	int done = 0, tried = 0;
+	progress("step %s: sysfs offline, %" PRIu64 " memory block%s wanted of %d online", step->name, want,
+		 want == 1 ? "" : "s", ncand);
+	while ((uint64_t)done < want && tried < ncand) {
+		int batch = (int)(want - (uint64_t)done);
+		if (batch > ncand - tried)
+			batch = ncand - tried;
+		struct offline_result out[64];
+		int r = sysfs_offline(c, cand + tried, batch, timeout, out, e);
+		if (r < 0)
+			return -1;
+		for (int i = 0; i < batch && res && *nres < 64; i++)
+			res[(*nres)++] = out[i];
+		done += r;
+		tried += batch;
+	}
+	return done;
+}
+
+/* The unit a block stays with when another of it is refused: a big block
+ * in Big Block Mode, a memory block for sysfs offline; in device blocks. */
+static uint64_t unplug_unit(const struct ctx *c, const struct scn_step *step)
+{
+	uint64_t bs = c->r->region.block_size, unit = bs;
+	if (strcmp(c->r->driver_mode, "bbm") == 0 && c->r->driver_unit > unit)
+		unit = c->r->driver_unit;
+	if (step->driver == STEP_SYSFS && c->r->memory_block_size > unit)
+		unit = c->r->memory_block_size;
+	return bs ? unit / bs : 1;
+}
+
 /* A reason for each block that stayed, from what the kernel shows. */
-static void name_reasons(struct ctx *c, struct step_report *st)
+static void name_reasons(struct ctx *c, const struct scn_step *step, struct step_report *st)
 {
 	const struct guest_state *gs = &st->state;
 	st->nverdicts = gs->nstuck;
 	st->verdicts = xcalloc(gs->nstuck, sizeof(*st->verdicts));
-	for (size_t i = 0; i < gs->nstuck; i++)
-		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), &st->verdicts[i]);
-	if (strcmp(c->r->driver_mode, "bbm") == 0 && c->r->region.block_size)
-		classify_units(st->verdicts, st->nverdicts, c->r->driver_unit / c->r->region.block_size);
+	for (size_t i = 0; i < gs->nstuck; i++) {
+		struct block_verdict *v = &st->verdicts[i];
+		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), v);
+		for (int k = 0; k < st->noffline; k++)  /* sysfs was the path itself */
+			if (st->offlined[k].index == memory_block_of(c, v->block))
+				snprintf(v->sysfs, sizeof(v->sysfs), "%s", st->offlined[k].result);
+	}
+	classify_units(st->verdicts, st->nverdicts, unplug_unit(c, step));
 }
 
 /* Release population p, set the size again and see which blocks went. */
@@ -429,6 +498,11 @@ static int release_and_watch(struct ctx *c, const struct scn_step *step, struct 
 	snprintf(dropped, sizeof(dropped), "%s", rel.pops[p].dropped);
 	guest_state_free(&rel);  /* its data checks count in the state after the kick */
 	snprintf(st->released[st->nreleased++], sizeof(st->released[0]), "%s", name);
+	if (step->driver == STEP_SYSFS) {  /* the same path again: offline first */
+		const struct guest_state *now = st->nreleased > 1 ? &k->cur : &st->state;
+		if (sysfs_offline_for_step(c, step, now, k->size, NULL, NULL, e) < 0)
+			return -1;
+	}
 	if (kick_and_wait(c, step, &k->size, &k->reached, e) < 0)
 		return -1;
 	guest_state_free(&k->cur);
@@ -506,14 +580,8 @@ static int sysfs_second_opinion(struct ctx *c, const struct scn_step *step, stru
 	if (nmb == 0)
 		return 0;
 	progress("step %s: sysfs offline of %d memory block%s (second opinion)", step->name, nmb, nmb == 1 ? "" : "s");
-	struct json_object *msg;
 	struct offline_result res[64];
-	if (guest_send(&c->link, proto_cmd_offline(mblocks, nmb, 5000), e) < 0 ||
-	    guest_expect(&c->link, "offline", now_ms() + 30000 + 8000ull * (uint64_t)nmb, &msg, e) < 0)
-		return -1;
-	int pr = proto_offline(msg, mblocks, nmb, res, e);
-	json_object_put(msg);
-	if (pr < 0)
+	if (sysfs_offline(c, mblocks, nmb, 5000, res, e) < 0)
 		return -1;
 	for (size_t i = 0; i < st->nverdicts; i++) {
 		struct block_verdict *v = &st->verdicts[i];
@@ -545,11 +613,12 @@ static int sysfs_second_opinion(struct ctx *c, const struct scn_step *step, stru
 static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, struct step_report *st, struct err *e)
 {
 	struct confirmation k = { .size = st->size_after };
-	name_reasons(c, st);
+	name_reasons(c, step, st);
 	if (release_owners(c, step, st, &k, e) < 0)
 		return -1;
 	census_still_staying(st, &k.cur);
-	int nmb = sysfs_second_opinion(c, step, st, &k, e);
+	/* a sysfs step took that path already: no second opinion from it */
+	int nmb = step->driver == STEP_SYSFS ? 0 : sysfs_second_opinion(c, step, st, &k, e);
 	if (nmb < 0)
 		return -1;
 	if (st->nreleased || nmb) {
@@ -576,6 +645,16 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	uint64_t t = now_ms();
 	if (c->vm.ops->get_size(&c->vm, &st->size_before, &e) < 0)
 		return fail_in(c, phase, &e);
+	if (step->driver == STEP_SYSFS) {
+		/* the memory blocks as they are now */
+		struct guest_state now;
+		if (get_state(c, proto_cmd_state(step->name, false), &now, &e) < 0)
+			return fail_in(c, phase, &e);
+		int off = sysfs_offline_for_step(c, step, &now, st->size_before, st->offlined, &st->noffline, &e);
+		guest_state_free(&now);
+		if (off < 0)
+			return fail_in(c, phase, &e);
+	}
 	progress("step %s: requested-size %s (now %s)", step->name, format_size(step->requested, a, sizeof(a)),
 		 format_size(st->size_before, b, sizeof(b)));
 	if (c->vm.ops->set_requested(&c->vm, step->requested, &e) < 0)

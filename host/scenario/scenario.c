@@ -404,6 +404,14 @@ static int handler(void *user, const char *section, const char *key, const char 
 			return set_size(c, section, key, value, &c->step->requested);
 		if (strcmp(key, "timeout") == 0)
 			return set_duration(c, section, key, value, &c->step->timeout_ms);
+		if (strcmp(key, "driver") == 0) {
+			static const char *const drivers[] = { "virtio-mem", "sysfs", NULL };
+			int d;
+			if (!set_choice(c, section, key, value, drivers, &d))
+				return 0;
+			c->step->driver = (enum step_driver)d;
+			return 1;
+		}
 	} else if (strcmp(section, "expect") == 0) {
 		if (strcmp(key, "unplug") == 0) {
 			static const char *const modes[] = { "complete", "any", NULL };

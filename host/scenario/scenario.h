@@ -56,10 +56,18 @@ struct stay_rule {
 	char bug[64];      /* "REASON@BUG": only when known bug BUG matched; "" any */
 };
 
+/* Who takes the memory away in a step: the virtio-mem driver, asked
+ * through requested-size (alloc_contig_range on device blocks), or sysfs
+ * offline of whole memory blocks first (offline_pages, what stress-ng and
+ * the kernel's memory-hotplug selftest exercise), then requested-size
+ * takes the offline memory. */
+enum step_driver { STEP_VIRTIO_MEM, STEP_SYSFS };
+
 struct scn_step {
 	char name[VMS_MAX_NAME + 1];
 	uint64_t requested;
 	uint64_t timeout_ms;
+	enum step_driver driver;
 	int line;
 };
 

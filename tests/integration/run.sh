@@ -261,6 +261,7 @@ scenario() {  # scenario NAME: run it; $r is its JSON report, $rc its status
 	r=$out.json
 }
 all_stayed() { jqt "$r" "[.steps[].stayed[]] | length > 0 and all($1)"; }
+in_report() { local r=$1; shift; "$@"; }  # in_report FILE CHECK...: CHECK on another report
 # The first step kept exactly the blocks that held POP's pages (at least
 # 16: its 32 MiB, 17 blocks when kernel allocations shifted it off a block
 # boundary), each owned by POP and meeting COND.
@@ -273,7 +274,7 @@ its_blocks_stayed() {  # its_blocks_stayed POP [COND]
 begin "vmsplice in ZONE_MOVABLE: its blocks stay as gup-reference and go when the pipe is read"
 scenario vmsplice-movable
 check "exit status 0 (got $rc)" test "$rc" = 0
-check "16 blocks stayed (its 32 MiB)" jqt "$r" '.steps[0].stayed | length == 16'
+check "the blocks that held the pipe's pages stayed (its 32 MiB)" its_blocks_stayed vmsplice
 check "each: vmsplice, gup-reference, freed by its release" all_stayed '.owner == "vmsplice" and .reason == "gup-reference" and .released_by == "vmsplice" and .expected'
 check "the evidence names a busy PFN of the pipe's buffer" jqt "$r" '.steps[0].stayed[0].evidence | test("busy PFN 0x[0-9a-f]+ = vmsplice self page")'
 check "the reason is measured: refcount 2 = 1 mapping + 1 pipe reference, as declared" all_stayed \
@@ -427,7 +428,7 @@ end
 # The driver's modes as scenario keys ([vm], README.md "Driver modes"):
 # one scenario (vmsplice-movable) in each, the mode read back from the
 # guest's kernel and asserted, never assumed.
-mode_variant() {  # mode_variant NAME "key = value"|-key ...: $work/modes/NAME.ini, run; $r
+variant() {  # variant NAME "key = value"|-key ...: $work/modes/NAME.ini, [vm] changed
 	mkdir -p "$work/modes"
 	local f=$work/modes/$1.ini line
 	shift
@@ -438,10 +439,13 @@ mode_variant() {  # mode_variant NAME "key = value"|-key ...: $work/modes/NAME.i
 		*) sed -i "s/^\[vm\]$/[vm]\n$line/" "$f" ;;
 		esac
 	done
-	out=$work/modes/$(basename "$f" .ini)
-	run_host "$out" --json "$out.json" "$f"
+}
+run_variant() {  # run_variant NAME: run $work/modes/NAME.ini; $r, $out
+	out=$work/modes/$1
+	run_host "$out" --json "$out.json" "$out.ini"
 	r=$out.json
 }
+mode_variant() { variant "$@"; run_variant "$1"; }
 begin "driver modes: Sub Block and Big Block Mode, read back; a big block stays whole, for its busy page's reason"
 mode_variant sbm "driver-mode = sbm"
 check "SBM: exit 0 (got $rc)" test "$rc" = 0
@@ -489,6 +493,33 @@ check "QEMU got a shared file backend and unplugged-inaccessible=on" \
 	grep -q 'memory-backend-file,id=vmem0,.*share=on,mem-path=.* virtio-mem-pci,.*unplugged-inaccessible=on' "$out/qmp.log"
 check "the backing file is gone with the run" test -z "$(grep -o 'mem-path=[^ ,]*' "$out/qmp.log" | cut -d= -f2 | xargs -r ls 2>/dev/null)"
 check "the pipe's blocks stayed and went on release, as with anonymous RAM" its_blocks_stayed vmsplice '.reason == "gup-reference" and .released_by == "vmsplice"'
+end
+
+# sysfs offline as the unplug path itself ([step] driver = sysfs), beside
+# alloc_contig_range (the driver's path) on the same workload: the scenario
+# tests above ran vmsplice-movable the driver's way.
+begin "the same workload through sysfs offline and through the driver: the same blocks stay, for the same reason"
+variant sysfs-path
+sed -i 's/^\[step unplug-all\]$/[step unplug-all]\ndriver = sysfs/' "$work/modes/sysfs-path.ini"
+run_variant sysfs-path
+check "sysfs path: exit 0 (got $rc)" test "$rc" = 0
+check "the memory blocks without the pipe's pages went offline through sysfs, the one with them did not" jqt "$r" \
+	'.steps[0].driver == "sysfs" and ([.steps[0].sysfs_offline[] | select(.result == "offlined")] | length >= 2)
+	 and ([.steps[0].sysfs_offline[] | select(.result != "offlined")] | length >= 1)'
+check "the stayed blocks say what sysfs offline did to their memory block" jqt "$r" \
+	'all(.steps[0].stayed[]; .sysfs_offline != null and .sysfs_offline != "offlined")'
+acr=$work/scn-vmsplice-movable.json
+[ -s "$acr" ] || { run_host "$work/acr" --json "$work/acr.json" scenarios/vmsplice-movable.ini; acr=$work/acr.json; }
+# where the pipe's 32 MiB lands (16 or 17 blocks) differs from boot to
+# boot: each run keeps exactly the blocks that held its pages
+same_stays() {  # the owners, reasons and confirmations of the first step
+	[ "$(jq -c '[.steps[0].stayed[] | {owner, reason, released_by}] | unique' "$1")" = \
+	  "$(jq -c '[.steps[0].stayed[] | {owner, reason, released_by}] | unique' "$2")" ]
+}
+check "sysfs path: exactly the blocks that held the pipe's pages stayed" its_blocks_stayed vmsplice
+check "the driver's path kept its pipe's blocks too" in_report "$acr" its_blocks_stayed vmsplice
+check "with the same owners, reasons and releases" same_stays "$acr" "$r"
+check "both reached 0 once the pipe was read" jqt "$r" '.steps[0].reached_final and .steps[0].size_final == 0'
 end
 
 # README.md, "Adding a population": one file plus one registry line. A
