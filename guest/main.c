@@ -102,6 +102,7 @@ static void send_hello(void)
 	json_object_object_add(o, "proto", json_object_new_int(VMS_PROTO_VERSION));
 	json_object_object_add(o, "program", json_object_new_string("vmemstress-guest " VMS_VERSION));
 	json_object_object_add(o, "kernel", json_object_new_string(u.release));
+	json_object_object_add(o, "version", json_object_new_string(u.version));
 	json_object_object_add(o, "memory_block_size", json_object_new_int64((int64_t)strtoull(mbs, NULL, 16)));
 	json_object_object_add(o, "thp", json_object_new_string(thp));
 	/* the kernel's own boot time, for the harness overhead in make bench */

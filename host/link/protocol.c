@@ -218,6 +218,7 @@ int proto_hello(struct json_object *msg, struct guest_hello *h, struct err *e)
 			       h->proto, VMS_PROTO_VERSION);
 	if (get_str(msg, "program", true, h->program, sizeof(h->program), e) < 0 ||
 	    get_str(msg, "kernel", true, h->kernel, sizeof(h->kernel), e) < 0 ||
+	    get_str(msg, "version", false, h->version, sizeof(h->version), e) < 0 ||
 	    get_str(msg, "thp", false, h->thp, sizeof(h->thp), e) < 0 ||
 	    get_int(msg, "memory_block_size", UINT64_C(1) << 40, &h->memory_block_size, e) < 0)
 		return err_wrap(e, "guest hello");

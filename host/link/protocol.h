@@ -16,6 +16,7 @@ struct guest_hello {
 	int proto;
 	char program[64];
 	char kernel[128];
+	char version[160];         /* uname -v: "#1 SMP ... Debian 6.1.192-3 (...)" */
 	uint64_t memory_block_size;
 	char thp[64];
 	uint64_t uptime_ms;        /* guest uptime at hello: its kernel's boot */

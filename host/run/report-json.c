@@ -117,6 +117,7 @@ struct json_object *report_to_json(const struct report *r)
 	run_mode_params(s, params, sizeof(params));
 	json_object_object_add(m, "kernel_params", J_STR(params[0] == ' ' ? params + 1 : params));
 	json_object_object_add(sc, "modes", m);
+	json_object_object_add(sc, "expect_applied", J_STR(r->expect_applied));
 	json_object_object_add(o, "scenario", sc);
 
 	struct json_object *vm = json_object_new_object();
@@ -127,6 +128,7 @@ struct json_object *report_to_json(const struct report *r)
 	json_object_object_add(vm, "boot_memory", J_INT(s->boot_memory));
 	json_object_object_add(vm, "kernel", J_STR(r->kernel));
 	json_object_object_add(vm, "kernel_release", J_STR(r->kernel_release));
+	json_object_object_add(vm, "kernel_version", J_STR(r->kernel_version));
 	json_object_object_add(vm, "guest_program", J_STR(r->guest_program));
 	if (r->have_driver) {
 		struct json_object *d = json_object_new_object();

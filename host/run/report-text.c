@@ -178,6 +178,9 @@ void report_write_text(const struct report *r, FILE *out)
 	fprintf(out, "  vm       %s backend, %s, accel %s, %d cpus, boot memory %s\n", r->backend,
 		r->hypervisor[0] ? r->hypervisor : "?", r->accel[0] ? r->accel : "?", s->cpus,
 		format_size(s->boot_memory, a, sizeof(a)));
+	if (r->expect_applied[0])
+		fprintf(out, "  expect   [expect] and, for this kernel (%s): [expect %s]\n",
+			r->kernel_version[0] ? r->kernel_version : "?", r->expect_applied);
 	if (r->have_driver) {
 		const struct scn_modes *m = &s->modes;
 		fprintf(out, "  driver   %s%s%s (asked %s); online policy %s; memory backend %s\n",

@@ -12,6 +12,7 @@ void report_init(struct report *r, const struct scenario *s)
 {
 	memset(r, 0, sizeof(*r));
 	r->scn = s;
+	r->expect = s->expect;
 	r->status = RUN_COMPLETE;
 	r->verdict = VERDICT_ERROR;
 	r->t0_ms = now_ms();
@@ -68,7 +69,7 @@ static void check_data(struct report *r, const struct guest_state *st, const cha
 {
 	for (int i = 0; i < st->npops; i++) {
 		const struct pop_state *p = &st->pops[i];
-		if (p->corrupted > r->scn->max_corrupted) {
+		if (p->corrupted > r->expect.max_corrupted) {
 			if (p->has_first_bad)
 				finding(r, "%s: population %s has %" PRIu64 " corrupted pages (first: %s mapping, page %" PRIu64 ")",
 					when, p->name, p->corrupted, p->first_bad_mapping, p->first_bad_page);
@@ -94,23 +95,25 @@ static void block_range(uint64_t first, uint64_t last, char *buf, size_t len)
 		snprintf(buf, len, "blocks %" PRIu64 "-%" PRIu64, first, last);
 }
 
-/* The blocks that stayed, against [expect]: may-stay, after-release,
- * may-stay-after-release. One finding per run of adjacent blocks that stayed
- * for the same owner, reason and known bug. */
+/* The blocks that stayed, against [expect] (with the [expect WHEN]s that
+ * hold for this kernel): may-stay, after-release, may-stay-after-release.
+ * One finding per run of adjacent blocks that stayed for the same owner,
+ * reason and known bug. */
 static void judge_blocks(struct report *r, struct step_report *st)
 {
 	const struct scenario *s = r->scn;
+	const struct scn_expect *x = &r->expect;
 	for (size_t i = 0; i < st->nverdicts; i++) {
 		struct block_verdict *v = &st->verdicts[i];
 		const char *who = verdict_who(r, v);
 		v->known_bug = r->known_bugs ? known_bugs_match(r->known_bugs, s, v) : -1;
 		const char *bug = v->known_bug >= 0 ? r->known_bugs->bugs[v->known_bug].name : "";
-		v->expected = s->unplug == UNPLUG_ANY || stay_allowed(s->may_stay, s->n_may_stay, who, (int)v->reason, bug);
+		v->expected = x->unplug == UNPLUG_ANY || stay_allowed(x->may_stay, x->n_may_stay, who, (int)v->reason, bug);
 		v->expected_after_release = true;
 		if (v->stayed_after_release)
 			v->expected_after_release =
-				s->after_release == UNPLUG_ANY ||
-				stay_allowed(s->may_stay_after_release, s->n_may_stay_after_release, who, (int)v->reason, bug);
+				x->after_release == UNPLUG_ANY ||
+				stay_allowed(x->may_stay_after_release, x->n_may_stay_after_release, who, (int)v->reason, bug);
 	}
 	for (size_t i = 0; i < st->nverdicts;) {
 		const struct block_verdict *v = &st->verdicts[i];
@@ -204,6 +207,8 @@ void report_evaluate(struct report *r)
 	char a[32], b[32], c[32];
 	r->nfindings = r->nwarnings = 0;
 	r->n_not_shown = 0;
+	scenario_expect_for(s, r->kernel_version, r->kernel_release, &r->expect, r->expect_applied,
+			    sizeof(r->expect_applied));
 	memset(r->pop_not_shown, 0, sizeof(r->pop_not_shown));
 	for (int i = 0; i < r->config.n_not_shown; i++)
 		snprintf(r->not_shown[r->n_not_shown++], sizeof(r->not_shown[0]), "%s", r->config.not_shown[i]);
@@ -235,7 +240,7 @@ void report_evaluate(struct report *r)
 		struct step_report *st = &r->steps[i];
 		char when[96];
 		snprintf(when, sizeof(when), "after step %s", st->name);
-		if (!st->reached && !st->state.attributed && s->unplug == UNPLUG_COMPLETE)
+		if (!st->reached && !st->state.attributed && r->expect.unplug == UNPLUG_COMPLETE)
 			finding(r, "step %s: the device stayed at %s, %s was requested (%s could not be unplugged)", st->name,
 				format_size(st->size_after, a, sizeof(a)), format_size(st->requested, b, sizeof(b)),
 				format_size(st->size_after - (st->size_after > st->requested ? st->requested : st->size_after),
@@ -257,20 +262,20 @@ void report_evaluate(struct report *r)
 		warning(r, "%s", r->config.notes[i]);
 	/* must-stay: over the whole run, a case that never showed is a failure,
 	 * unless the kernel could not build it (then it is reported not shown) */
-	for (int m = 0; m < s->n_must_stay && r->status == RUN_COMPLETE; m++) {
+	for (int m = 0; m < r->expect.n_must_stay && r->status == RUN_COMPLETE; m++) {
 		bool dropped = true;
 		for (int p = 0; p < s->npops; p++)
-			dropped &= strcmp(s->pops[p].name, s->must_stay[m]) != 0 || r->pop_not_shown[p];
+			dropped &= strcmp(s->pops[p].name, r->expect.must_stay[m]) != 0 || r->pop_not_shown[p];
 		if (dropped)
 			continue;
 		bool shown = false;
 		for (int i = 0; i < r->nsteps; i++)
 			for (size_t k = 0; k < r->steps[i].nverdicts; k++)
 				shown |= r->steps[i].verdicts[k].owner >= 0 &&
-					 strcmp(s->pops[r->steps[i].verdicts[k].owner].name, s->must_stay[m]) == 0;
+					 strcmp(s->pops[r->steps[i].verdicts[k].owner].name, r->expect.must_stay[m]) == 0;
 		if (!shown)
 			finding(r, "population %s was expected to keep blocks plugged and none stayed: its case was not shown",
-				s->must_stay[m]);
+				r->expect.must_stay[m]);
 	}
 	if (r->verdict == VERDICT_SKIP && !r->have_populate)
 		return;  /* decided before the run: the kernel can build nothing */

@@ -75,6 +75,10 @@ struct report {
 	size_t ntimeline;
 	uint64_t boot_ms, plug_ms, populate_ms, total_ms;
 	uint64_t host_cpu_ms, host_max_rss_kb;
+	char kernel_version[64];   /* "6.1.192": Debian's package version from uname -v, else the release's */
+	/* the expectations for this kernel: [expect] and the [expect WHEN]s that held */
+	struct scn_expect expect;
+	char expect_applied[300];
 	/* the driver's mode and parameters, as the guest read them back */
 	char driver_mode[8];       /* "sbm", "bbm"; "" not seen */
 	uint64_t driver_unit;      /* its sub-block or big block size */

@@ -226,6 +226,16 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 	}
 }
 
+/* The kernel's version for [expect release ...]: Debian names its package
+ * version in uname -v ("... Debian 6.1.192-3 ..."), its uname -r only the
+ * ABI (6.1.0-57); other kernels' uname -r starts with the version. */
+static void kernel_version(const struct guest_hello *h, char *buf, size_t len)
+{
+	const char *d = strstr(h->version, "Debian ");
+	const char *v = d && d[7] >= '0' && d[7] <= '9' ? d + 7 : h->kernel;
+	snprintf(buf, len, "%.*s", (int)strspn(v, "0123456789."), v);
+}
+
 static int phase_boot(struct ctx *c, uint64_t t0)
 {
 	struct err e = { "" };
@@ -275,6 +285,7 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	if (pr < 0)
 		return fail_in(c, "boot", &e);
 	snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", h.kernel);
+	kernel_version(&h, r->kernel_version, sizeof(r->kernel_version));
 	snprintf(r->guest_program, sizeof(r->guest_program), "%s", h.program);
 	r->memory_block_size = h.memory_block_size;
 	r->guest_boot_ms = h.uptime_ms;

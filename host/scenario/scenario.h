@@ -71,6 +71,40 @@ struct scn_step {
 	int line;
 };
 
+/* What must happen ([expect]). */
+struct scn_expect {
+	enum unplug_expect unplug;
+	uint64_t max_corrupted;
+	struct stay_rule may_stay[SCN_MAX_RULES];
+	int n_may_stay;
+	char must_stay[VMS_MAX_POPULATIONS][VMS_MAX_NAME + 1];
+	int n_must_stay;
+	enum unplug_expect after_release;
+	struct stay_rule may_stay_after_release[SCN_MAX_RULES];
+	int n_may_stay_after_release;
+};
+
+/* [expect WHEN]: what differs on some kernels (README.md, "Expectations
+ * per kernel"). WHEN: "release < 6.5", "release >= 6.12" (the kernel's
+ * version: Debian's package version when uname -v names it, else the
+ * release's numbers), "flavour rt" (a word of uname -r), "config
+ * PREEMPT_RT" (set in the kernel config). */
+enum expect_when { WHEN_RELEASE_BELOW, WHEN_RELEASE_FROM, WHEN_FLAVOUR, WHEN_CONFIG };
+#define SCN_MAX_WHEN 8
+#define EXPECT_SET_UNPLUG 1u
+#define EXPECT_SET_MAX_CORRUPTED 2u
+#define EXPECT_SET_MUST_STAY 4u
+#define EXPECT_SET_AFTER_RELEASE 8u
+struct scn_expect_when {
+	enum expect_when kind;
+	char arg[48];
+	char text[96];              /* as written after "expect " */
+	int line;
+	struct scn_expect add;      /* its keys: lists add to [expect]'s, others replace */
+	unsigned set;               /* EXPECT_SET_*: which of the others it gives */
+	char config;                /* WHEN_CONFIG: 'y', 'm', 0 unset, '?' no config read (run/kconfig.c) */
+};
+
 struct scenario {
 	char path[512];
 	char name[VMS_MAX_NAME + 1];  /* file name without directory and .ini */
@@ -90,16 +124,10 @@ struct scenario {
 	/* [step NAME] */
 	struct scn_step steps[SCN_MAX_STEPS];
 	int nsteps;
-	/* [expect] */
-	enum unplug_expect unplug;
-	uint64_t max_corrupted;
-	struct stay_rule may_stay[SCN_MAX_RULES];
-	int n_may_stay;
-	char must_stay[VMS_MAX_POPULATIONS][VMS_MAX_NAME + 1];
-	int n_must_stay;
-	enum unplug_expect after_release;
-	struct stay_rule may_stay_after_release[SCN_MAX_RULES];
-	int n_may_stay_after_release;
+	/* [expect], and [expect WHEN] */
+	struct scn_expect expect;
+	struct scn_expect_when when[SCN_MAX_WHEN];
+	int nwhen;
 	int expect_line;   /* where [expect] starts, for messages */
 };
 
@@ -112,6 +140,15 @@ bool stay_allowed(const struct stay_rule *rules, int n, const char *who, int rea
 int scenario_load(const char *path, struct scenario *s, struct err *e);
 /* The same from a string (tests); `path` names it in messages. */
 int scenario_parse(const char *text, const char *path, struct scenario *s, struct err *e);
+
+/* The expectations for one kernel: [expect] with every [expect WHEN]
+ * that holds merged over it. version: "6.1.192"; release: uname -r.
+ * applied gets the WHENs that held, "; "-separated, and those that could
+ * not be decided (a config condition without a config) marked so. */
+void scenario_expect_for(const struct scenario *s, const char *version, const char *release, struct scn_expect *out,
+			 char *applied, size_t len);
+/* Compare two versions "6.1.192" numerically, up to three parts: <0, 0, >0. */
+int version_cmp(const char *a, const char *b);
 
 const char *zone_name(enum zone z);        /* "movable" / "kernel" */
 const char *driver_mode_name(enum driver_mode m);    /* "auto", "sbm", "bbm" */

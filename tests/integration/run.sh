@@ -311,6 +311,8 @@ check "the pinned pages left the region when registered" jqt "$r" '.populate.pop
 check "every block unplugged, or what stayed is 6.1's known livelock, named from its evidence" jqt "$r" \
 	'(.steps[0].reached and (.steps[0].stayed | length == 0)) or all(.steps[0].stayed[]; .reason == "offlining-stuck"
 		and .known_bug.name == "contig-range-isolated-livelock" and (.evidence | test("isolate_migratepages_block")))'
+check "the kernel's version from uname -v (Debian 6.1.192), and the livelock allowed by [expect release < 6.12]" jqt "$r" \
+	'(.vm.kernel_version | test("^6\\.1\\.[0-9]+$")) and .scenario.expect_applied == "release < 6.12"'
 end
 
 begin "long-term pins in ZONE_NORMAL stay until unregistered"
@@ -400,7 +402,7 @@ if [ -z "$K612" ]; then
 	check "Debian's 6.12 cloud kernel fetched ($(tail -n 1 "$work/k612.err"))" false
 else
 	I612=$(images/build.sh build build/vmemstress-guest "$K612")
-	for n in vmsplice-kernel longterm-pin-kernel; do
+	for n in vmsplice-kernel longterm-pin-kernel lazyfree; do
 		out=$work/k612-$n
 		# 6.12 under TCG rarely oopses at boot while patching its text
 		# (int3 in a static call); such a run is retried once
@@ -422,6 +424,9 @@ else
 	check "longterm-pin on 6.12: the pin bias measured, confirmed by unregistering" \
 		its_blocks_stayed pinned '.reason == "longterm-pin"
 			and .basis == "measured" and .counters.extra == 1024 and .released_by == "pinned"'
+	r=$work/k612-lazyfree.json
+	check "lazyfree on 6.12: every block went, and 6.1's livelock allowance did not apply ([expect release < 6.12])" \
+		jqt "$r" '.steps[0].reached and (.vm.kernel_version | test("^6\\.12\\.")) and .scenario.expect_applied == ""'
 fi
 end
 
