@@ -277,6 +277,17 @@ struct json_object *report_to_json(const struct report *r)
 	json_object_object_add(cfg, "notes", notes);
 	json_object_object_add(o, "kernel_config", cfg);
 	json_object_object_add(o, "not_shown", ns);
+	struct json_object *inv = json_object_new_array();
+	for (int i = 0; i < VMS_NINVARIANTS; i++) {
+		struct json_object *ij = json_object_new_object();
+		json_object_object_add(ij, "name", J_STR(r->inv[i].name ? r->inv[i].name : ""));
+		json_object_object_add(ij, "rule", J_STR(r->inv[i].rule ? r->inv[i].rule : ""));
+		json_object_object_add(ij, "status", J_STR(r->inv[i].status == INV_VIOLATED ? "violated"
+							   : r->inv[i].status == INV_NOT_SHOWN ? "not-shown" : "held"));
+		json_object_object_add(ij, "detail", J_STR(r->inv[i].detail));
+		json_object_array_add(inv, ij);
+	}
+	json_object_object_add(o, "invariants", inv);
 	struct json_object *f = json_object_new_array(), *w = json_object_new_array();
 	for (int i = 0; i < r->nfindings; i++)
 		json_object_array_add(f, J_STR(r->findings[i]));

@@ -251,6 +251,10 @@ void report_write_text(const struct report *r, FILE *out)
 		fprintf(out, " %s %s,", r->steps[i].name, secs(r->steps[i].elapsed_ms, t[3], sizeof(t[3])));
 	fprintf(out, " total %s\n", secs(r->total_ms, t[0], sizeof(t[0])));
 
+	fprintf(out, "\ninvariants (kept by every kernel, whatever the scenario expects):\n");
+	for (int i = 0; i < VMS_NINVARIANTS; i++)
+		if (r->inv[i].name)
+			fprintf(out, "  %-9s %s: %s\n", inv_status_name(r->inv[i].status), r->inv[i].name, r->inv[i].detail);
 	if (r->n_not_shown) {
 		fprintf(out, "\nNOT SHOWN (neither passed nor failed):\n");
 		for (int i = 0; i < r->n_not_shown; i++)

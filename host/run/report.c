@@ -277,6 +277,10 @@ void report_evaluate(struct report *r)
 			finding(r, "population %s was expected to keep blocks plugged and none stayed: its case was not shown",
 				r->expect.must_stay[m]);
 	}
+	invariants_check(r, r->inv);
+	for (int i = 0; i < VMS_NINVARIANTS; i++)  /* data and sizes: findings of their own above */
+		if (r->inv[i].status == INV_VIOLATED && i != VMS_INV_STAMPS_VERIFY && i != VMS_INV_SIZES_AGREE)
+			finding(r, "invariant %s violated: %s", r->inv[i].name, r->inv[i].detail);
 	if (r->verdict == VERDICT_SKIP && !r->have_populate)
 		return;  /* decided before the run: the kernel can build nothing */
 	bool none_shown = s->npops > 0 && r->have_populate;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "link/protocol.h"
 #include "run/classify.h"
+#include "run/invariants.h"
 #include "run/kconfig.h"
 #include "run/known-bugs.h"
 #include "scenario/scenario.h"
@@ -97,6 +98,7 @@ struct report {
 	char not_shown[2 * VMS_MAX_POPULATIONS][200];
 	int n_not_shown;
 	bool pop_not_shown[VMS_MAX_POPULATIONS];  /* by scenario index */
+	struct invariant inv[VMS_NINVARIANTS];     /* the rules every kernel keeps (run/invariants.h) */
 	char findings[REPORT_MAX_FINDINGS][256];   /* why it failed */
 	int nfindings;
 	char warnings[REPORT_MAX_FINDINGS][256];   /* what weakens the result */

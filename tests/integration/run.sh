@@ -65,6 +65,10 @@ check "thp-cow got THPs" jqt "$r" '.populate.populations[] | select(.type == "th
 check "step reached 0" jqt "$r" '.steps[0].reached and .steps[0].size_after == 0 and .steps[0].requested == 0'
 check "every block unplugged" jqt "$r" '(.steps[0].state.map | test("^U{512}$")) and .steps[0].state.plugged_blocks == 0 and (.steps[0].state.blocks | length == 0)'
 check "every page moved out of the region and verified" jqt "$r" 'all(.steps[0].state.populations[]; .in_region == 0 and .moved == .pages and .verified == .pages and .corrupted == 0 and .absent == 0)'
+check "every invariant checked: none violated, the pin rule not shown (no pins here) and saying why" jqt "$r" \
+	'(.invariants | length == 5) and all(.invariants[]; .status != "violated")
+	 and (.invariants[] | select(.name == "longterm-pin-not-movable") | .status == "not-shown" and (.detail | test("no population")))
+	 and (.invariants[] | select(.name == "stamps-verify") | .status == "held")'
 check "text report ends in PASS" contains "$out.stdout" "PASS: every step reached its requested size; 40960 pages verified, 0 corrupted"
 check "artifacts kept" test -s "$out/console.log" -a -s "$out/qmp.log" -a -s "$out/guest.log" -a -s "$out/report.json" -a -s "$out/report.txt"
 check "no QEMU left" no_qemu_left "$out"
@@ -78,6 +82,7 @@ check "exit status 1 (got $rc)" test "$rc" = 1
 check "verdict fail" jqt "$out.json" '.verdict == "fail"'
 check "the anon population counts one corrupted page" jqt "$out.json" '.steps[0].state.populations[0] | .corrupted == 1 and .first_corrupted.page == 0'
 check "finding names population and page" contains "$out.stdout" "population anon has 1 corrupted pages (first: self mapping, page 0)"
+check "the stamps invariant says VIOLATED" jqt "$out.json" '.invariants[] | select(.name == "stamps-verify") | .status == "violated"'
 check "no QEMU left" no_qemu_left "$out"
 end
 
@@ -308,6 +313,8 @@ begin "long-term pins in ZONE_MOVABLE migrate away at pin time: everything unplu
 scenario longterm-pin-movable
 check "exit status 0 (got $rc)" test "$rc" = 0
 check "the pinned pages left the region when registered" jqt "$r" '.populate.populations[0] | .moved == .pages and .in_region == 0'
+check "so the invariant held: no long-term pinned page in ZONE_MOVABLE" jqt "$r" \
+	'.invariants[] | select(.name == "longterm-pin-not-movable") | .status == "held"'
 check "every block unplugged, or what stayed is 6.1's known livelock, named from its evidence" jqt "$r" \
 	'(.steps[0].reached and (.steps[0].stayed | length == 0)) or all(.steps[0].stayed[]; .reason == "offlining-stuck"
 		and .known_bug.name == "contig-range-isolated-livelock" and (.evidence | test("isolate_migratepages_block")))'
