@@ -27,6 +27,7 @@ void run_options_default(struct run_options *o)
 	o->accel = ACCEL_AUTO;
 	o->kick_ms = 1000;
 	o->settle_kicks = 2;
+	o->busy_ms = 15000;
 }
 
 /* The kernel parameters of the scenario's modes (virtio_mem.* reach the
@@ -156,17 +157,26 @@ static int64_t guest_activity(struct ctx *c, struct err *e)
  * instead of on its 50-300 s timer. A kick counts as quiet only when the
  * guest's trace shows the kernel tried after it and failed; settle_kicks
  * quiet kicks in a row end the wait (returns 1). A kick the kernel did not
- * act on at all (busy or slow machine) does not count: the next comes after
- * a longer pause, up to the timeout. Without tracing in the guest, the size
- * alone decides, with more patience. */
-static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool kick, uint64_t *size,
-		     unsigned *kicks, struct err *e)
+ * act on at all (busy machine, or a block refused before any traced
+ * attempt) is not quiet: the next comes after a longer pause, and
+ * settle_kicks+1 of those in a row (1+2+4+8 s) settle the wait too. A
+ * kernel that keeps trying without moving the size for busy_ms is
+ * refusing, not progressing (a retry loop on a block that cannot go): its
+ * activity no longer holds off the kicks. Without tracing in the guest,
+ * the size alone decides, with more patience. Once the size is down to
+ * `enough` (above target: after a release, what was there less the blocks
+ * that release could free), the rest settled before: one more kick, and
+ * the wait ends after a pause without progress. */
+static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t timeout_ms, bool kick,
+		     uint64_t *size, unsigned *kicks, struct err *e)
 {
 	uint64_t start = now_ms(), deadline = start + timeout_ms, last_change = start, last_report = start;
+	uint64_t last_size_change = start;
 	uint64_t last = UINT64_MAX, last_poll = 0, pause_ms = c->o->kick_ms;
 	int64_t last_activity = -1;
 	bool activity_known = kick, tried = false;
-	unsigned quiet_kicks = 0, settle = c->o->settle_kicks;
+	unsigned quiet_kicks = 0, untouched = 0, settle = c->o->settle_kicks;
+	bool soft = false;  /* down to `enough`: settling the rest quickly */
 	*kicks = 0;
 	for (;;) {
 		if (c->vm.ops->get_size(&c->vm, size, e) < 0)
@@ -175,13 +185,22 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 		uint64_t now = now_ms();
 		if (*size != last) {
 			last = *size;
-			last_change = now;
-			quiet_kicks = 0;
+			last_change = last_size_change = now;
+			quiet_kicks = untouched = 0;
 			tried = true;
 			pause_ms = c->o->kick_ms;
 		}
 		if (*size == target)
 			return 0;
+		if (enough > target && *size <= enough && !soft && !c->o->settle_patient) {
+			/* all the release could free went; the rest settled before
+			 * it: one more kick, one pause, and the wait ends */
+			soft = true;
+			quiet_kicks = untouched = 0;
+			settle = 1;
+			pause_ms = c->o->kick_ms;
+			last_change = now - pause_ms;
+		}
 		if (vms_interrupted)
 			return err_set(e, "interrupted");
 		if (now >= deadline)
@@ -194,8 +213,10 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 				activity_known = false;  /* no trace in this guest: size alone */
 				settle = c->o->settle_kicks * 3;
 			} else if (last_activity >= 0 && a != last_activity) {
-				last_change = now;  /* the kernel is trying: not quiet */
 				tried = true;
+				untouched = 0;
+				if (now - last_size_change < c->o->busy_ms || c->o->settle_patient)
+					last_change = now;  /* the kernel is trying: not quiet */
 			}
 			last_activity = a;
 			last_poll = now;
@@ -205,9 +226,18 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 				if (quiet_kicks >= settle)
 					return 1;  /* settled: the kernel tried and nothing moved */
 				quiet_kicks++;
+				untouched = 0;
 				pause_ms = c->o->kick_ms;
-			} else if (pause_ms < 16 * c->o->kick_ms) {
-				pause_ms *= 2;  /* no reaction yet: give it longer */
+			} else {
+				/* no reaction: a busy machine, or a block refused before any
+				 * traced attempt (an unmovable page found at isolation). Give
+				 * it longer each time; untouched across settle+1 kicks with
+				 * growing pauses, it is settled */
+				if (!c->o->settle_patient && (untouched > settle || (soft && untouched)))
+					return 1;
+				untouched++;
+				if (pause_ms < 16 * c->o->kick_ms)
+					pause_ms *= 2;
 			}
 			if (c->vm.ops->set_requested(&c->vm, target, e) < 0)
 				return -1;
@@ -315,7 +345,7 @@ static int phase_plug(struct ctx *c)
 			r->region.addr, r->region.size, r->region.block_size);
 		return fail_in(c, "plug", &e);
 	}
-	int w = wait_size(c, c->s->initial_size, PLUG_TIMEOUT_MS, false, &size, &kicks, &e);
+	int w = wait_size(c, c->s->initial_size, c->s->initial_size, PLUG_TIMEOUT_MS, false, &size, &kicks, &e);
 	if (w != 0) {
 		if (w > 0) {
 			char a[32], b[32];
@@ -379,12 +409,15 @@ static int get_state(struct ctx *c, struct json_object *cmd, struct guest_state 
 
 /* Set the size again and wait for it: after a release the guest driver
  * then retries at once. */
-static int kick_and_wait(struct ctx *c, const struct scn_step *step, uint64_t *size, bool *reached, struct err *e)
+/* Kick and wait again, until the step's size or, when enough is above it,
+ * until the size is down to enough. */
+static int kick_and_wait(struct ctx *c, const struct scn_step *step, uint64_t enough, uint64_t *size, bool *reached,
+			 struct err *e)
 {
 	unsigned kicks;
 	if (c->vm.ops->set_requested(&c->vm, step->requested, e) < 0)
 		return -1;
-	int w = wait_size(c, step->requested, step->timeout_ms, true, size, &kicks, e);
+	int w = wait_size(c, step->requested, enough, step->timeout_ms, true, size, &kicks, e);
 	if (w < 0)
 		return -1;
 	*reached = w == 0;
@@ -514,7 +547,14 @@ static int release_and_watch(struct ctx *c, const struct scn_step *step, struct 
 		if (sysfs_offline_for_step(c, step, now, k->size, NULL, NULL, e) < 0)
 			return -1;
 	}
-	if (kick_and_wait(c, step, &k->size, &k->reached, e) < 0)
+	/* wait only for what this release could free: its blocks still plugged */
+	const struct guest_state *before = st->nreleased > 1 ? &k->cur : &st->state;
+	uint64_t its = 0;
+	for (size_t i = 0; i < st->nverdicts; i++)
+		its += st->verdicts[i].owner == p && before->map[st->verdicts[i].block] == VMS_BLOCK_PLUGGED_C;
+	its *= c->r->region.block_size;
+	uint64_t enough = k->size > its ? k->size - its : 0;
+	if (kick_and_wait(c, step, enough > step->requested ? enough : step->requested, &k->size, &k->reached, e) < 0)
 		return -1;
 	guest_state_free(&k->cur);
 	if (get_state(c, proto_cmd_state(label, true), &k->cur, e) < 0)
@@ -608,7 +648,7 @@ static int sysfs_second_opinion(struct ctx *c, const struct scn_step *step, stru
 	bool offlined = false;
 	for (int j = 0; j < nmb; j++)
 		offlined |= strcmp(res[j].result, "offlined") == 0;
-	if (offlined && kick_and_wait(c, step, &k->size, &k->reached, e) < 0)
+	if (offlined && kick_and_wait(c, step, step->requested, &k->size, &k->reached, e) < 0)
 		return -1;
 	guest_state_free(&k->cur);
 	char label[128];
@@ -670,7 +710,7 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 		 format_size(st->size_before, b, sizeof(b)));
 	if (c->vm.ops->set_requested(&c->vm, step->requested, &e) < 0)
 		return fail_in(c, phase, &e);
-	int w = wait_size(c, step->requested, step->timeout_ms, true, &st->size_after, &st->kicks, &e);
+	int w = wait_size(c, step->requested, step->requested, step->timeout_ms, true, &st->size_after, &st->kicks, &e);
 	st->elapsed_ms = now_ms() - t;
 	if (w < 0)
 		return fail_in(c, phase, &e);
