@@ -457,6 +457,34 @@ else
 fi
 end
 
+# PREEMPT_RT (Debian's rt flavour) has no THP: the guest probes what the
+# kernel offers and runs the rest of a scenario.
+begin "Debian's rt kernel (no THP): thp-cow is NOT SHOWN with the kernel's reason, everything else runs"
+KRT=$(images/debian-kernel.sh build linux-image-rt-amd64 2>"$work/krt.err")
+if [ -z "$KRT" ]; then
+	check "Debian's rt kernel fetched ($(tail -n 1 "$work/krt.err"))" false
+else
+	IRT=$(images/build.sh build build/vmemstress-guest "$KRT")
+	mkdir -p "$work/rt"
+	sed -e 's/^\[population vmsplice\]$/[population thp]\ntype = thp-cow\nsize = 16M\n\n[population vmsplice]/' \
+		scenarios/vmsplice-movable.ini >"$work/rt/with-thp.ini"
+	# no --kernel-config: the guest itself finds out
+	out=$work/rt/probe
+	timeout 400 "$host" --kernel "$KRT/vmlinuz" --initrd "$IRT" --known-bugs known-bugs.ini -o "$out" \
+		--json "$out.json" "$work/rt/with-thp.ini" >"$out.stdout" 2>"$out.stderr"
+	rc=$?
+	r=$out.json
+	check "exit status 0 (got $rc): the rest of the scenario ran and passed" test "$rc" = 0
+	check "an rt kernel ran, THP absent" jqt "$r" '(.vm.kernel_release | test("-rt-"))'
+	check "thp-cow NOT SHOWN, with what the guest found" jqt "$r" \
+		'.not_shown == ["population thp (thp-cow): the kernel has no transparent hugepages (/sys/kernel/mm/transparent_hugepage/enabled: No such file or directory)"]
+		 and (.populate.populations[] | select(.name == "thp") | .pages == 0 and (.not_shown | test("no transparent hugepages")))'
+	check "the pipe's blocks stayed for gup-reference and went on release" its_blocks_stayed vmsplice \
+		'.reason == "gup-reference" and .released_by == "vmsplice"'
+	check "the text says NOT SHOWN" contains "$out.stdout" "1 population NOT SHOWN"
+fi
+end
+
 # The driver's modes as scenario keys ([vm], README.md "Driver modes"):
 # one scenario (vmsplice-movable) in each, the mode read back from the
 # guest's kernel and asserted, never assumed.
