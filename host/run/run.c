@@ -151,6 +151,14 @@ static int64_t guest_activity(struct ctx *c, struct err *e)
 	return r < 0 ? -2 : n;
 }
 
+/* How long the evidence rules of wait_size() let the kernel go without
+ * moving the size: busy_ms, or six times what it took to show the first
+ * sign in this wait when that is longer (a loaded machine). */
+static uint64_t evidence_ms(const struct ctx *c, uint64_t first_sign)
+{
+	return 6 * first_sign > c->o->busy_ms ? 6 * first_sign : c->o->busy_ms;
+}
+
 /* Wait until the device's size equals `target`, bounded by timeout_ms.
  * When neither the size moves nor the kernel is trying any more, rewrite
  * requested-size (the "kick"): the guest driver then retries at once
@@ -159,10 +167,11 @@ static int64_t guest_activity(struct ctx *c, struct err *e)
  * quiet kicks in a row end the wait (returns 1). A kick the kernel did not
  * act on at all (busy machine, or a block refused before any traced
  * attempt) is not quiet: the next comes after a longer pause, and
- * settle_kicks+1 of those in a row (1+2+4+8 s) settle the wait too. A
- * kernel that keeps trying without moving the size for busy_ms is
- * refusing, not progressing (a retry loop on a block that cannot go): its
- * activity no longer holds off the kicks. Without tracing in the guest,
+ * settle_kicks+1 of those in a row settle the wait too, once the kernel
+ * showed any sign in this wait and the size has not moved for
+ * evidence_ms(). A kernel that keeps trying without moving the size that
+ * long is refusing, not progressing (a retry loop on a block that cannot
+ * go): its activity no longer holds off the kicks. Without tracing in the guest,
  * the size alone decides, with more patience. Once the size is down to
  * `enough` (above target: after a release, what was there less the blocks
  * that release could free), the rest settled before: one more kick, and
@@ -172,6 +181,9 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 {
 	uint64_t start = now_ms(), deadline = start + timeout_ms, last_change = start, last_report = start;
 	uint64_t last_size_change = start;
+	/* how long the kernel took to show anything in this wait: on a slow or
+	 * loaded machine the evidence rules below wait that much longer */
+	uint64_t first_sign = 0;
 	uint64_t last = UINT64_MAX, last_poll = 0, pause_ms = c->o->kick_ms;
 	int64_t last_activity = -1;
 	bool activity_known = kick, tried = false;
@@ -184,6 +196,8 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 		report_sample(c->r, target, *size);
 		uint64_t now = now_ms();
 		if (*size != last) {
+			if (last != UINT64_MAX && !first_sign)
+				first_sign = now - start;
 			last = *size;
 			last_change = last_size_change = now;
 			quiet_kicks = untouched = 0;
@@ -215,7 +229,9 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 			} else if (last_activity >= 0 && a != last_activity) {
 				tried = true;
 				untouched = 0;
-				if (now - last_size_change < c->o->busy_ms || c->o->settle_patient)
+				if (!first_sign)
+					first_sign = now - start;
+				if (now - last_size_change < evidence_ms(c, first_sign) || c->o->settle_patient)
 					last_change = now;  /* the kernel is trying: not quiet */
 			}
 			last_activity = a;
@@ -233,7 +249,8 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 				 * traced attempt (an unmovable page found at isolation). Give
 				 * it longer each time; untouched across settle+1 kicks with
 				 * growing pauses, it is settled */
-				if (!c->o->settle_patient && (untouched > settle || (soft && untouched)))
+				bool long_enough = soft || (first_sign && now - last_size_change >= evidence_ms(c, first_sign));
+				if (!c->o->settle_patient && long_enough && (untouched > settle || (soft && untouched)))
 					return 1;
 				untouched++;
 				if (pause_ms < 16 * c->o->kick_ms)

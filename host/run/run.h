@@ -19,8 +19,9 @@ struct run_options {
 	uint64_t boot_timeout_ms;   /* 0: the scenario's */
 	uint64_t kick_ms;           /* rewrite requested-size when no progress for this long */
 	unsigned settle_kicks;      /* give up a step after this many kicks without progress */
-	uint64_t busy_ms;           /* the kernel busy this long without moving the size: its
-				     * retries are refusals, and kicks count as quiet */
+	uint64_t busy_ms;           /* the kernel busy this long without moving the size (or six
+				     * times its first sign in the wait, if longer): its retries
+				     * are refusals, and untouched blocks are settled */
 	bool settle_patient;        /* --settle patient: no busy_ms, no settling of untouched
 				     * blocks, no early end after a release (to compare) */
 };

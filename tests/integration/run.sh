@@ -317,7 +317,7 @@ check "so the invariant held: no long-term pinned page in ZONE_MOVABLE" jqt "$r"
 	'.invariants[] | select(.name == "longterm-pin-not-movable") | .status == "held"'
 check "every block unplugged, or what stayed is 6.1's known livelock, named from its evidence" jqt "$r" \
 	'(.steps[0].reached and (.steps[0].stayed | length == 0)) or all(.steps[0].stayed[]; .reason == "offlining-stuck"
-		and .known_bug.name == "contig-range-isolated-livelock" and (.evidence | test("isolate_migratepages_block")))'
+		and .known_bug.name == "contig-range-isolated-livelock" and (.evidence | test("isolate_migratepages_(block|range)")))'
 check "the kernel's version from uname -v (Debian 6.1.192), and the livelock allowed by [expect release < 6.12]" jqt "$r" \
 	'(.vm.kernel_version | test("^6\\.1\\.[0-9]+$")) and .scenario.expect_applied == "release < 6.12"'
 end
@@ -398,7 +398,7 @@ check "some clean pages were discarded, none corrupted" jqt "$r" '.steps[0].stat
 # memory block (known-bugs.ini); what stays must be named from what the
 # kernel shows, the bug by its entry
 check "what stays is offlining-stuck, with isolated pageblocks and the worker's stack, the bug named" jqt "$r" \
-	'all(.steps[0].stayed[]; .reason == "offlining-stuck" and .known_bug.name == "contig-range-isolated-livelock" and (.evidence | test("pageblocks isolated; virtio-mem worker: .*isolate_migratepages_block")))'
+	'all(.steps[0].stayed[]; .reason == "offlining-stuck" and .known_bug.name == "contig-range-isolated-livelock" and (.evidence | test("pageblocks isolated; virtio-mem worker: .*isolate_migratepages_(block|range)")))'
 end
 
 begin "a reference nobody declared is measured and reported as unaccounted"
