@@ -68,7 +68,8 @@ static void usage(FILE *out)
 		"                          never more than the host's cores, and a VM waits\n"
 		"                          until the host's free memory holds it\n"
 		"      --baseline FILE     an earlier suite.json: failures it already had are\n"
-		"                          \"known\", only new ones fail the suite\n"
+		"                          \"known\", only new ones fail the suite\n"		"      --kcidb FILE        also write the suite's result as KCIDB I/O JSON\n"
+		"                          (schema 5.3, for kcidb-submit) to FILE\n"
 		"      --run-timeout DUR   stop a run that takes longer (default: the suite's\n"
 		"                          run-timeout, 30m)\n"
 		"      --list-kernels      print the suite file's [kernel] sections and exit\n"
@@ -151,6 +152,7 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },       { "backend", required_argument, NULL, 'G' },
 		{ "connect", required_argument, NULL, 'N' }, { "probe-libvirt", no_argument, NULL, 'P' },
+		{ "kcidb", required_argument, NULL, 'X' },
 		{ 0, 0, 0, 0 },
 	};
 	struct run_options *o = &cl->run;
@@ -172,6 +174,13 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 		case 'J': cl->json_path = optarg; break;
 		case 'S': so->path = optarg; break;
 		case 'b': so->baseline = optarg; break;
+		case 'X':
+			if (!*optarg) {
+				fprintf(stderr, "vmemstress: --kcidb: expected a file name\n");
+				return EXIT_USAGE;
+			}
+			so->kcidb = optarg;
+			break;
 		case 'L': cl->list_kernels = true; break;
 		case 'j': {
 			char *end;
@@ -406,8 +415,9 @@ int main(int argc, char **argv)
 	}
 	if (cl.list_kernels || cl.suite.path)
 		return suite_entry(argc - optind, argv + optind, &cl);
-	if (cl.suite.nkernels || cl.suite.baseline || cl.suite.jobs || cl.suite.run_timeout_ms) {
-		fprintf(stderr, "vmemstress: --suite-kernel, --jobs, --baseline and --run-timeout go with --suite\n");
+	if (cl.suite.nkernels || cl.suite.baseline || cl.suite.jobs || cl.suite.run_timeout_ms || cl.suite.kcidb) {
+		fprintf(stderr, "vmemstress: --suite-kernel, --jobs, --baseline, --run-timeout and --kcidb go with "
+			"--suite\n");
 		return EXIT_USAGE;
 	}
 	if (optind != argc - 1) {

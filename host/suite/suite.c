@@ -490,12 +490,13 @@ static void run_jobs(struct suite_run *r)
 
 /* ---- the result ---- */
 
-static int write_file(const char *dir, const char *name, struct json_object *suite,
+/* path written whole or not at all: into path.tmp, renamed */
+static int write_path(const char *path, struct json_object *suite,
 		      int (*writer)(struct json_object *, FILE *, struct err *), struct err *e)
 {
-	char path[800], tmp[820];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	char tmp[4200];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return err_set(e, "%.100s...: path too long", path);
 	FILE *f = fopen_output(tmp);
 	if (!f)
 		return err_sys(e, "cannot write %s", tmp);
@@ -507,6 +508,23 @@ static int write_file(const char *dir, const char *name, struct json_object *sui
 	if (rc < 0)
 		unlink(tmp);
 	return rc;
+}
+
+static int write_file(const char *dir, const char *name, struct json_object *suite,
+		      int (*writer)(struct json_object *, FILE *, struct err *), struct err *e)
+{
+	char path[800];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return write_path(path, suite, writer, e);
+}
+
+/* The suite's output directory as an absolute path, for the file:// URLs
+ * of the KCIDB report (NULL when it cannot be resolved: no URLs). */
+static const char *kcidb_dir;
+
+static int write_kcidb(struct json_object *suite, FILE *f, struct err *e)
+{
+	return suite_write_kcidb(suite, kcidb_dir, f, e);
 }
 
 static int write_json(struct json_object *suite, FILE *f, struct err *e)
@@ -781,6 +799,17 @@ int suite_main(const struct suite_options *o)
 			if (status == EXIT_PASS)
 				status = EXIT_INFRA;
 		}
+	if (o->kcidb) {
+		char *abs = realpath(r.outdir, NULL);
+		kcidb_dir = abs;
+		if (write_path(o->kcidb, suite, write_kcidb, &e) < 0) {
+			fprintf(stderr, "vmemstress: --kcidb %s: %s\n", o->kcidb, e.msg);
+			if (status == EXIT_PASS)
+				status = EXIT_INFRA;
+		}
+		kcidb_dir = NULL;
+		free(abs);
+	}
 	suite_write_text(suite, stdout);
 	fflush(stdout);
 	json_object_put(suite);

@@ -20,6 +20,7 @@ struct suite_options {
 	const char *path;         /* suite file or directory */
 	const char *outdir;       /* NULL: vmemstress-out/SUITE-TIME */
 	const char *baseline;     /* an earlier suite.json, or NULL */
+	const char *kcidb;        /* also write the result as KCIDB JSON here, or NULL */
 	const char *known_bugs;
 	int jobs;                 /* 0: the suite's, else 1 */
 	uint64_t run_timeout_ms;  /* 0: the suite's, else 30 min */
