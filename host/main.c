@@ -42,9 +42,11 @@ static void usage(FILE *out)
 		"      --backend NAME      qemu (default: QEMU started directly) or libvirt\n"
 		"                          (a transient libvirt domain; README.md, \"libvirt\n"
 		"                          backend\")\n"
-		"      --connect URI       the libvirt daemon (default: $LIBVIRT_DEFAULT_URI,\n"
+		"      --connect URI[=JOBS]  the libvirt daemon (default: $LIBVIRT_DEFAULT_URI,\n"
 		"                          else qemu:///system), local or remote\n"
-		"                          (qemu+ssh://HOST/system)\n"
+		"                          (qemu+ssh://HOST/system); with --suite repeatable:\n"
+		"                          the runs are dealt to these hosts, up to JOBS\n"
+		"                          VMs at once on each (default 1)\n"
 		"      --probe-libvirt     connect to it, say what it offers and exit\n"
 		"                          (0 usable, 2 not)\n"
 		"      --boot-timeout DUR  how long the guest may take to come up (default:\n"
@@ -97,7 +99,8 @@ struct cmdline {
 	struct run_options run;
 	struct suite_options suite;
 	const char *json_path, *config_path, *bugs_path;
-	bool check_only, list_kernels, probe_libvirt;
+	bool check_only, list_kernels, probe_libvirt, backend_given;
+	int nconnect;
 };
 
 /* parse_options(): the command line is read, go on */
@@ -222,9 +225,16 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 				return EXIT_USAGE;
 			}
 			o->backend = optarg;
+			cl->backend_given = true;
 			forward(so, "backend", optarg);
 			break;
-		case 'N': o->connect_uri = optarg; forward(so, "connect", optarg); break;
+		case 'N':
+			/* a single run's daemon; in a suite, a host each */
+			o->connect_uri = optarg;
+			cl->nconnect++;
+			if (suite_connect_option(so, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'P': cl->probe_libvirt = true; break;
 		case 'B':
 			if (parse_duration_ms(optarg, &o->boot_timeout_ms) < 0 || !o->boot_timeout_ms) {
@@ -409,12 +419,19 @@ int main(int argc, char **argv)
 		return status;
 	if (cl.probe_libvirt)
 		return probe_libvirt(cl.run.connect_uri);
-	if (cl.run.connect_uri && strcmp(cl.run.backend, "libvirt") != 0) {
+	bool suite = cl.list_kernels || cl.suite.path;
+	/* in a suite, --connect deals the runs to libvirt hosts: the libvirt
+	 * backend unless another was asked for */
+	if (cl.run.connect_uri && strcmp(cl.run.backend, "libvirt") != 0 && (!suite || cl.backend_given)) {
 		fprintf(stderr, "vmemstress: --connect goes with --backend libvirt\n");
 		return EXIT_USAGE;
 	}
-	if (cl.list_kernels || cl.suite.path)
+	if (suite)
 		return suite_entry(argc - optind, argv + optind, &cl);
+	if (cl.nconnect > 1) {
+		fprintf(stderr, "vmemstress: --connect once for a single run (several deal a suite's runs to hosts)\n");
+		return EXIT_USAGE;
+	}
 	if (cl.suite.nkernels || cl.suite.baseline || cl.suite.jobs || cl.suite.run_timeout_ms || cl.suite.kcidb) {
 		fprintf(stderr, "vmemstress: --suite-kernel, --jobs, --baseline, --run-timeout and --kcidb go with "
 			"--suite\n");

@@ -27,7 +27,29 @@
 #define TERM_GRACE_MS 60000   /* a run stops its VM and writes its report in this time */
 #define VM_OVERHEAD_MIB 256   /* QEMU itself, TCG's code cache, page tables */
 
+#define PROBE_TIMEOUT_MS 20000  /* a host's daemon answers --probe-libvirt in this time */
+
 enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE };
+
+/* Where runs go: this machine (uri empty: QEMU, or the one daemon the
+ * command line names) or a libvirt host. */
+struct host {
+	char name[SUITE_MAX_NAME + 1];
+	char uri[512];
+	int cap, running, ran;
+	uint64_t mem_budget_mib, mem_used_mib;
+	bool down;
+	uint64_t down_ms;         /* since the suite started */
+	char error[600];          /* why it dropped out */
+	int moved;                /* unfinished runs moved from it */
+};
+
+/* A run's earlier attempt on a host that dropped out. */
+struct move {
+	char host[SUITE_MAX_NAME + 1];
+	char error[400];
+	char dir[1300];           /* its partial output, under OUT/lost/ */
+};
 
 struct job {
 	int k, s;
@@ -45,6 +67,9 @@ struct job {
 	bool timed_out, not_run;
 	char start_error[600];    /* why it could not start */
 	char last[200];           /* its last progress line */
+	int host;                 /* where it runs or ran */
+	struct move moves[SUITE_MAX_HOSTS];
+	int nmoves;
 	struct json_object *entry;
 };
 
@@ -54,7 +79,9 @@ struct suite_run {
 	char outdir[600];
 	struct job *jobs;
 	int njobs, running, done, cap;
-	uint64_t mem_budget_mib, mem_used_mib;
+	struct host hosts[SUITE_MAX_HOSTS];
+	int nhosts;
+	bool remote;              /* the hosts are libvirt daemons of their own */
 	uint64_t t0;
 	bool tty;
 	int drawn;                /* live lines on the terminal */
@@ -169,8 +196,15 @@ static int start_job(struct suite_run *r, struct job *j, struct err *e)
 	}
 	argv[n++] = "--outdir";
 	argv[n++] = j->dir;
-	for (int i = 0; i < r->o->nforward && n < 60; i++)
+	for (int i = 0; i < r->o->nforward && n < 56; i++)
 		argv[n++] = r->o->forward[i];
+	struct host *h = &r->hosts[j->host];
+	char connect[600];
+	if (h->uri[0]) {
+		snprintf(connect, sizeof(connect), "--connect=%s", h->uri);
+		argv[n++] = "--backend=libvirt";
+		argv[n++] = connect;
+	}
 	argv[n++] = r->s.scenarios[j->s];
 	argv[n] = NULL;
 
@@ -215,7 +249,8 @@ static int start_job(struct suite_run *r, struct job *j, struct err *e)
 	j->started = now_ms();
 	snprintf(j->last, sizeof(j->last), "starting");
 	r->running++;
-	r->mem_used_mib += j->mem_mib;
+	h->running++;
+	h->mem_used_mib += j->mem_mib;
 	return 0;
 }
 
@@ -295,24 +330,34 @@ static void read_line(const char *path, char *buf, size_t len)
 	}
 }
 
-/* The run's entry in suite.json, from its report (or its absence). */
-static void finish_job(struct suite_run *r, struct job *j)
+/* A run's process is gone: its last lines read, its slot on its host
+ * given back. */
+static void job_ended(struct suite_run *r, struct job *j)
 {
 	if (j->state == JOB_RUNNING) {
+		j->state = JOB_DONE;  /* for now: finish_job or a requeue decides */
+		j->ended = now_ms();
 		drain(j);
 		close(j->errfd);
 		j->errfd = -1;
 		linebuf_free(&j->lb);
+		r->running--;
+		r->hosts[j->host].running--;
+		r->hosts[j->host].mem_used_mib -= j->mem_mib;
+		r->hosts[j->host].ran++;
 	}
 	if (j->log)
 		fclose(j->log);
 	j->log = NULL;
-	if (j->state == JOB_RUNNING) {
-		r->running--;
-		r->mem_used_mib -= j->mem_mib;
-	}
+	if (!j->ended)
+		j->ended = now_ms();
+}
+
+/* The run's entry in suite.json, from its report (or its absence). */
+static void finish_job(struct suite_run *r, struct job *j)
+{
+	job_ended(r, j);
 	j->state = JOB_DONE;
-	j->ended = now_ms();
 	r->done++;
 
 	const struct suite_ready_kernel *k = &r->o->kernels[j->k];
@@ -386,23 +431,159 @@ static void finish_job(struct suite_run *r, struct job *j)
 	json_object_object_add(o, "failures", failure_signatures(rep));
 	json_object_object_add(o, "error", error[0] ? json_object_new_string(error) : NULL);
 	json_object_object_add(o, "report", rep);
+	if (r->remote && !j->not_run)
+		json_object_object_add(o, "host", json_object_new_string(r->hosts[j->host].name));
+	if (j->nmoves) {
+		struct json_object *moved = json_object_new_array();
+		for (int i = 0; i < j->nmoves; i++) {
+			struct json_object *m = json_object_new_object();
+			json_object_object_add(m, "host", json_object_new_string(j->moves[i].host));
+			json_object_object_add(m, "error", json_object_new_string(j->moves[i].error));
+			json_object_object_add(m, "dir", json_object_new_string(j->moves[i].dir));
+			json_object_array_add(moved, m);
+		}
+		json_object_object_add(o, "moved_from", moved);
+	}
 	j->entry = o;
 
 	if (!j->not_run) {
 		char t[32];
-		say(r, "%-5s %s (%s)%s%s", verdict, j->id, elapsed_words(j->ended - j->started, t, sizeof(t)),
-		    error[0] ? ": " : "", error);
+		say(r, "%-5s %s (%s%s%s)%s%s", verdict, j->id, elapsed_words(j->ended - j->started, t, sizeof(t)),
+		    r->remote ? " on " : "", r->remote ? r->hosts[j->host].name : "", error[0] ? ": " : "", error);
 	}
 }
 
 /* ---- the scheduler ---- */
 
-static bool fits(const struct suite_run *r, const struct job *j)
+static bool fits(const struct host *h, const struct job *j)
 {
-	if (r->running >= r->cap)
+	if (h->down || h->running >= h->cap)
 		return false;
 	/* a VM bigger than the whole budget still runs, alone */
-	return r->running == 0 || r->mem_used_mib + j->mem_mib <= r->mem_budget_mib;
+	return h->running == 0 || h->mem_used_mib + j->mem_mib <= h->mem_budget_mib;
+}
+
+/* The host for j: of those that hold it, the one with the most free
+ * slots (the first of equals); -1 when none holds it now. */
+static int pick_host(const struct suite_run *r, const struct job *j)
+{
+	int best = -1;
+	for (int h = 0; h < r->nhosts; h++)
+		if (fits(&r->hosts[h], j) &&
+		    (best < 0 || r->hosts[h].cap - r->hosts[h].running > r->hosts[best].cap - r->hosts[best].running))
+			best = h;
+	return best;
+}
+
+static int hosts_up(const struct suite_run *r)
+{
+	int n = 0;
+	for (int h = 0; h < r->nhosts; h++)
+		n += !r->hosts[h].down;
+	return n;
+}
+
+/* Ask a host's daemon what it offers, in a child process bounded by
+ * PROBE_TIMEOUT_MS (a remote connection can hang): its line, or the
+ * error, in out. Returns 0 when it answered and is usable. */
+static int probe_host(struct suite_run *r, const struct host *h, char *out, size_t len)
+{
+	int p[2];
+	snprintf(out, len, "no answer");
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	char connect[600];
+	snprintf(connect, sizeof(connect), "--connect=%s", h->uri);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl(r->self, r->self, "--backend=libvirt", connect, "--probe-libvirt", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	char buf[1024];
+	size_t n = 0;
+	uint64_t until = now_ms() + PROBE_TIMEOUT_MS;
+	int status = 0;
+	bool reaped = false;
+	while (!reaped) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		uint64_t now = now_ms();
+		if (now >= until) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			close(p[0]);
+			snprintf(out, len, "its daemon did not answer within %d s", PROBE_TIMEOUT_MS / 1000);
+			return -1;
+		}
+		poll(&pfd, 1, (int)(until - now < 250 ? until - now : 250));
+		ssize_t got;
+		while (n < sizeof(buf) - 1 && (got = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+			n += (size_t)got;
+		reaped = waitpid(pid, &status, WNOHANG) == pid;
+	}
+	ssize_t got;
+	while (n < sizeof(buf) - 1 && (got = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += (size_t)got;
+	close(p[0]);
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	const char *msg = strncmp(buf, "vmemstress: ", 12) == 0 ? buf + 12 : buf;
+	snprintf(out, len, "%s", *msg ? msg : "no answer");
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* j could not finish on a libvirt host: if the host's daemon no longer
+ * answers (or it dropped out before), the host is out and j goes back in
+ * the queue, its partial output moved under OUT/lost/HOST/. Returns true
+ * when j was requeued. */
+static bool requeue_if_host_lost(struct suite_run *r, struct job *j)
+{
+	struct host *h = &r->hosts[j->host];
+	bool finished = !j->not_run && WIFEXITED(j->wstatus) && WEXITSTATUS(j->wstatus) != EXIT_INFRA;
+	if (!r->remote || vms_interrupted || j->timed_out || finished || j->nmoves >= SUITE_MAX_HOSTS)
+		return false;
+	if (!h->down) {
+		char why[600];
+		if (probe_host(r, h, why, sizeof(why)) == 0)
+			return false;  /* the daemon is fine: the run's own failure */
+		h->down = true;
+		h->down_ms = now_ms() - r->t0;
+		snprintf(h->error, sizeof(h->error), "%s", why);
+		say(r, "host %s dropped out: %s", h->name, why);
+	}
+	struct move *m = &j->moves[j->nmoves++];
+	snprintf(m->host, sizeof(m->host), "%s", h->name);
+	/* what the run said: its report's error, else its last line */
+	char why[200];
+	struct json_object *rep = read_report(j->dir, why, sizeof(why)), *run = NULL;
+	const char *msg = rep && json_object_object_get_ex(rep, "run", &run) ? jstr(run, "error") : NULL;
+	snprintf(m->error, sizeof(m->error), "%s", msg && *msg ? msg : j->last);
+	json_object_put(rep);
+	snprintf(m->dir, sizeof(m->dir), "lost/%s/%s", h->name, j->id);
+	char lost[1400], parent[1400];
+	struct err e = { "" };
+	snprintf(lost, sizeof(lost), "%s/%s", r->outdir, m->dir);
+	snprintf(parent, sizeof(parent), "%s", lost);
+	*strrchr(parent, '/') = 0;
+	if (make_dirs(parent, &e) < 0 || rename(j->dir, lost) < 0)
+		snprintf(m->dir, sizeof(m->dir), "%s", "");  /* left where it was: the next attempt writes over it */
+	h->moved++;
+	say(r, "moved %s from %s: %s", j->id, h->name, hosts_up(r) ? "it runs again on another host" : "no host left");
+	j->state = JOB_WAITING;
+	j->pid = 0;
+	j->wstatus = 0;
+	j->started = j->ended = j->term_sent = 0;
+	j->last[0] = 0;
+	return true;
 }
 
 static void signal_running(struct suite_run *r, int sig)
@@ -417,13 +598,20 @@ static void run_jobs(struct suite_run *r)
 	uint64_t limit = r->o->run_timeout_ms ? r->o->run_timeout_ms
 			 : r->s.run_timeout_ms ? r->s.run_timeout_ms : DEFAULT_RUN_TIMEOUT_MS;
 	uint64_t interrupted_at = 0;
-	int next = 0;
 	for (;;) {
 		/* start what fits, in order: a big VM waits for room rather than
-		 * being overtaken for ever */
-		while (!vms_interrupted && next < r->njobs && fits(r, &r->jobs[next])) {
-			struct job *j = &r->jobs[next++];
+		 * being overtaken for ever; a run moved from a host that dropped
+		 * out takes its place again */
+		int next;
+		while (!vms_interrupted) {
+			for (next = 0; next < r->njobs && r->jobs[next].state != JOB_WAITING; next++)
+				;
+			int h = next < r->njobs ? pick_host(r, &r->jobs[next]) : -1;
+			if (h < 0)
+				break;
+			struct job *j = &r->jobs[next];
 			struct err e = { "" };
+			j->host = h;
 			if (start_job(r, j, &e) < 0) {
 				snprintf(j->start_error, sizeof(j->start_error), "%s", e.msg);
 				j->not_run = true;
@@ -431,9 +619,14 @@ static void run_jobs(struct suite_run *r)
 				say(r, "error %s: cannot start: %s", j->id, e.msg);
 				continue;
 			}
-			say(r, "start %s (%d of %d)", j->id, next, r->njobs);
+			if (r->remote)
+				say(r, "start %s on %s (%d of %d)", j->id, r->hosts[h].name, next + 1, r->njobs);
+			else
+				say(r, "start %s (%d of %d)", j->id, next + 1, r->njobs);
 		}
-		if (r->running == 0 && (next == r->njobs || vms_interrupted))
+		for (next = 0; next < r->njobs && r->jobs[next].state != JOB_WAITING; next++)
+			;
+		if (r->running == 0 && (next == r->njobs || vms_interrupted || !hosts_up(r)))
 			break;
 		struct pollfd pfd[SUITE_MAX_KERNELS * SUITE_MAX_SCENARIOS];
 		struct job *who[SUITE_MAX_KERNELS * SUITE_MAX_SCENARIOS];
@@ -466,7 +659,9 @@ static void run_jobs(struct suite_run *r)
 				continue;
 			pid_t w = waitpid(j->pid, &j->wstatus, WNOHANG);
 			if (w == j->pid || (w < 0 && errno == ECHILD)) {
-				finish_job(r, j);
+				job_ended(r, j);
+				if (!requeue_if_host_lost(r, j))
+					finish_job(r, j);
 				continue;
 			}
 			if (!j->term_sent && now - j->started > limit) {
@@ -482,8 +677,11 @@ static void run_jobs(struct suite_run *r)
 	}
 	for (int i = 0; i < r->njobs; i++)
 		if (r->jobs[i].state == JOB_WAITING) {
-			r->jobs[i].not_run = true;
-			finish_job(r, &r->jobs[i]);
+			struct job *j = &r->jobs[i];
+			j->not_run = true;
+			if (!vms_interrupted && !hosts_up(r))
+				snprintf(j->start_error, sizeof(j->start_error), "every host dropped out");
+			finish_job(r, j);
 		}
 	erase_live(r);
 }
@@ -605,6 +803,81 @@ static int decide(struct suite_run *r, struct json_object *suite, struct json_ob
 	json_object_object_add(suite, "verdict", json_object_new_string(verdict));
 	json_object_object_add(suite, "exit_status", json_object_new_int(status));
 	return status;
+}
+
+int suite_connect_option(struct suite_options *o, const char *arg)
+{
+	if (o->nhosts == SUITE_MAX_HOSTS) {
+		fprintf(stderr, "vmemstress: --connect %s: at most %d hosts\n", arg, SUITE_MAX_HOSTS);
+		return -1;
+	}
+	struct suite_host *h = &o->hosts[o->nhosts];
+	memset(h, 0, sizeof(*h));
+	size_t len = strlen(arg);
+	const char *eq = strrchr(arg, '=');
+	if (eq && eq[1] && strspn(eq + 1, "0123456789") == strlen(eq + 1)) {
+		long j = strtol(eq + 1, NULL, 10);
+		if (j < 1 || j > 64 || strlen(eq + 1) > 2) {
+			fprintf(stderr, "vmemstress: --connect %s: JOBS is a number from 1 to 64\n", arg);
+			return -1;
+		}
+		h->jobs = (int)j;
+		len = (size_t)(eq - arg);
+	}
+	if (!len || len >= sizeof(h->connect)) {
+		fprintf(stderr, "vmemstress: --connect %.60s: a libvirt URI of 1-%zu characters\n", arg,
+			sizeof(h->connect) - 1);
+		return -1;
+	}
+	snprintf(h->connect, sizeof(h->connect), "%.*s", (int)len, arg);
+	/* the name: the URI's host part ("bench-3" of qemu+ssh://root@bench-3/system) */
+	const char *a = strstr(h->connect, "://");
+	a = a ? a + 3 : "";
+	size_t alen = strcspn(a, "/?");
+	const char *at = memchr(a, '@', alen);
+	if (at) {
+		alen -= (size_t)(at + 1 - a);
+		a = at + 1;
+	}
+	char base[SUITE_MAX_NAME + 1];
+	snprintf(base, sizeof(base), "%.*s", (int)(alen < SUITE_MAX_NAME - 3 ? alen : SUITE_MAX_NAME - 3), a);
+	/* no host part (qemu+unix:///system?socket=/srv/lv1/libvirt-sock):
+	 * the socket's directory names the daemon */
+	const char *sock = strstr(h->connect, "socket=");
+	if (!alen && sock) {
+		sock += 7;
+		size_t sl = strcspn(sock, "&");
+		const char *end = sock + sl, *slash = end;
+		while (slash > sock && slash[-1] != '/')
+			slash--;
+		const char *dend = slash > sock ? slash - 1 : sock, *dstart = dend;
+		while (dstart > sock && dstart[-1] != '/')
+			dstart--;
+		size_t dl = (size_t)(dend - dstart);
+		snprintf(base, sizeof(base), "%.*s", (int)(dl < SUITE_MAX_NAME - 3 ? dl : SUITE_MAX_NAME - 3), dstart);
+	}
+	for (char *c = base; *c; c++)
+		if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9') && *c != '-' &&
+		    *c != '_' && *c != '.')
+			*c = '_';
+	if (!base[0] || !suite_name_ok(base))
+		snprintf(base, sizeof(base), "local");
+	snprintf(h->name, sizeof(h->name), "%s", base);
+	for (int n = 2, clash = 1; clash; n++) {
+		clash = 0;
+		for (int i = 0; i < o->nhosts; i++)
+			if (strcmp(o->hosts[i].name, h->name) == 0)
+				clash = 1;
+		if (clash)
+			snprintf(h->name, sizeof(h->name), "%s-%d", base, n);
+	}
+	for (int i = 0; i < o->nhosts; i++)
+		if (strcmp(o->hosts[i].connect, h->connect) == 0) {
+			fprintf(stderr, "vmemstress: --connect %s: given twice\n", h->connect);
+			return -1;
+		}
+	o->nhosts++;
+	return 0;
 }
 
 int suite_list_kernels(const char *path)
@@ -743,14 +1016,53 @@ int suite_main(const struct suite_options *o)
 
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int want = o->jobs ? o->jobs : r.s.jobs ? r.s.jobs : 1;
-	r.cap = want;
-	if (cpus > 0 && r.cap > cpus)
-		r.cap = (int)cpus;
-	r.mem_budget_mib = mem_available_mib() * 9 / 10;
 	r.tty = isatty(2);
-	say(&r, "suite %s: %d scenario%s x %d kernel%s = %d runs, %d at a time%s; output in %s", r.s.name,
+	const struct suite_host *given = o->nhosts ? o->hosts : r.s.hosts;
+	r.nhosts = o->nhosts ? o->nhosts : r.s.nhosts;
+	r.remote = r.nhosts > 0;
+	if (!r.remote) {
+		/* this machine: QEMU, or the daemon of a single run's options */
+		struct host *h = &r.hosts[0];
+		r.nhosts = 1;
+		snprintf(h->name, sizeof(h->name), "local");
+		h->cap = want;
+		if (cpus > 0 && h->cap > cpus)
+			h->cap = (int)cpus;
+		h->mem_budget_mib = mem_available_mib() * 9 / 10;
+		r.cap = h->cap;
+	}
+	for (int i = 0; r.remote && i < r.nhosts; i++) {
+		/* each daemon says how many CPUs and how much free memory its
+		 * host has: the host's share is bounded by both */
+		struct host *h = &r.hosts[i];
+		char info[600];
+		snprintf(h->name, sizeof(h->name), "%s", given[i].name);
+		snprintf(h->uri, sizeof(h->uri), "%s", given[i].connect);
+		h->cap = given[i].jobs ? given[i].jobs : want;
+		if (probe_host(&r, h, info, sizeof(info)) < 0) {
+			h->down = true;
+			snprintf(h->error, sizeof(h->error), "%s", info);
+			say(&r, "host %s (%s) is not usable: %s", h->name, h->uri, info);
+			continue;
+		}
+		int hcpus = 0;
+		unsigned long long free_mib = 0;
+		const char *facts = strstr(info, "; host ");
+		if (facts && sscanf(facts, "; host %d cpus, %llu MiB free", &hcpus, &free_mib) == 2) {
+			if (hcpus > 0 && h->cap > hcpus)
+				h->cap = hcpus;
+			h->mem_budget_mib = free_mib * 9 / 10;
+		} else {
+			h->mem_budget_mib = UINT64_MAX / 2;  /* not said: jobs alone bound it */
+		}
+		r.cap += h->cap;
+		say(&r, "host %s: %s, %d at a time, %llu MiB for VMs", h->name, h->uri, h->cap,
+		    (unsigned long long)(h->mem_budget_mib < UINT64_MAX / 2 ? h->mem_budget_mib : 0));
+	}
+	say(&r, "suite %s: %d scenario%s x %d kernel%s = %d runs, %d at a time%s%s%s; output in %s", r.s.name,
 	    r.s.nscenarios, r.s.nscenarios == 1 ? "" : "s", o->nkernels, o->nkernels == 1 ? "" : "s", r.njobs, r.cap,
-	    r.cap < want ? " (as many as the host has cores)" : "", r.outdir);
+	    !r.remote && r.cap < want ? " (as many as the host has cores)" : "",
+	    r.remote ? " on " : "", r.remote ? (hosts_up(&r) == 1 ? "1 host" : "several hosts") : "", r.outdir);
 
 	install_signal_handlers();
 	run_jobs(&r);
@@ -769,6 +1081,23 @@ int suite_main(const struct suite_options *o)
 	json_object_object_add(info, "jobs", json_object_new_int(r.cap));
 	json_object_object_add(info, "host", json_object_new_string(host));
 	json_object_object_add(info, "interrupted", json_object_new_boolean(vms_interrupted != 0));
+	if (r.remote) {
+		struct json_object *hosts = json_object_new_array();
+		for (int i = 0; i < r.nhosts; i++) {
+			struct host *h = &r.hosts[i];
+			struct json_object *hj = json_object_new_object();
+			json_object_object_add(hj, "name", json_object_new_string(h->name));
+			json_object_object_add(hj, "connect", json_object_new_string(h->uri));
+			json_object_object_add(hj, "jobs", json_object_new_int(h->cap));
+			json_object_object_add(hj, "runs", json_object_new_int(h->ran - h->moved));
+			json_object_object_add(hj, "dropped_out", json_object_new_boolean(h->down));
+			json_object_object_add(hj, "dropped_out_ms", h->down ? json_object_new_int64((int64_t)h->down_ms) : NULL);
+			json_object_object_add(hj, "error", h->down ? json_object_new_string(h->error) : NULL);
+			json_object_object_add(hj, "moved_runs", json_object_new_int(h->moved));
+			json_object_array_add(hosts, hj);
+		}
+		json_object_object_add(info, "hosts", hosts);
+	}
 	json_object_object_add(suite, "suite", info);
 	if (baseline) {
 		struct json_object *b = json_object_new_object(), *bs;

@@ -723,8 +723,14 @@ int vm_libvirt_probe(const char *uri, char *info, size_t len, struct err *e)
 		if (!d.qemu && !d.kvm)
 			err_set(e, "libvirt %s offers no x86_64 QEMU domain", uri);
 		else {
-			snprintf(info, len, "libvirt %s: libvirt %s, QEMU %s, domain types:%s%s", uri, d.libvirt,
-				 d.hypervisor, d.kvm ? " kvm" : "", d.qemu ? " qemu" : "");
+			/* what a suite deals runs by: the host's CPUs and free
+			 * memory (suite.c reads this line) */
+			virNodeInfo ni;
+			unsigned long long mem_free = virNodeGetFreeMemory(conn);
+			int cpus = virNodeGetInfo(conn, &ni) == 0 ? (int)ni.cpus : 0;
+			snprintf(info, len, "libvirt %s: libvirt %s, QEMU %s, domain types:%s%s; host %d cpus, %llu MiB free",
+				 uri, d.libvirt, d.hypervisor, d.kvm ? " kvm" : "", d.qemu ? " qemu" : "", cpus,
+				 mem_free >> 20);
 			r = 0;
 		}
 	}

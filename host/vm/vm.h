@@ -54,7 +54,8 @@ extern const struct vm_ops vm_qemu_ops;
 extern const struct vm_ops vm_libvirt_ops;
 
 /* Connect to a libvirt URI (NULL: qemu:///system) and check it can run our
- * domain (libvirt version, a QEMU domain type); info says what it offers. */
+ * domain (libvirt version, a QEMU domain type); info says what it offers,
+ * ending "; host N cpus, M MiB free" (a suite deals runs by it). */
 int vm_libvirt_probe(const char *uri, char *info, size_t len, struct err *e);
 
 /* Whether /dev/kvm can be opened read-write. */

@@ -439,5 +439,9 @@ end
 # Suites: the matrix runner, its formats, baselines (tests/integration/suite.sh).
 . "$top/tests/integration/suite.sh"
 
+# A suite dealt out to two libvirt daemons, one stopped mid-suite
+# (tests/integration/fleet.sh).
+. "$top/tests/integration/fleet.sh"
+
 echo "integration: $passed passed, $failed failed"
 [ "$failed" = 0 ]
