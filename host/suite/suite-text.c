@@ -64,7 +64,9 @@ void suite_write_text(struct json_object *suite, FILE *out)
 		fprintf(out, "  host %-12s %lld run%s, %lld at a time  %s\n", s_of(h, "name", "?"), (long long)i_of(h, "runs"),
 			i_of(h, "runs") == 1 ? "" : "s", (long long)i_of(h, "jobs"), s_of(h, "connect", "?"));
 		const char *err = s_of(h, "error", NULL);
-		if (err)
+		if (err && !i_of(h, "dropped_out_ms") && !i_of(h, "moved_runs"))
+			fprintf(out, "        NOT USABLE: %s\n", err);
+		else if (err)
 			fprintf(out, "        DROPPED OUT at %.1f s: %s; %lld unfinished run%s moved to the other hosts\n",
 				(double)i_of(h, "dropped_out_ms") / 1000, err, (long long)i_of(h, "moved_runs"),
 				i_of(h, "moved_runs") == 1 ? "" : "s");

@@ -1040,6 +1040,7 @@ int suite_main(const struct suite_options *o)
 		snprintf(h->uri, sizeof(h->uri), "%s", given[i].connect);
 		h->cap = given[i].jobs ? given[i].jobs : want;
 		if (probe_host(&r, h, info, sizeof(info)) < 0) {
+			r.cap += h->cap;  /* what it was given: "jobs" is at least 1 */
 			h->down = true;
 			snprintf(h->error, sizeof(h->error), "%s", info);
 			say(&r, "host %s (%s) is not usable: %s", h->name, h->uri, info);

@@ -436,6 +436,36 @@ static void kcidb_miss_utf8_and_urls(void **state)
 	rmdir(tmpl);
 }
 
+/* A suite dealt to hosts: every format names each run's host, the run
+ * moved from a host that dropped out, and that host. */
+static void hosts_in_every_format(void **state)
+{
+	struct json_object *s = json_tokener_parse(
+		"{\"suite\": {\"name\": \"n\", \"started\": \"2026-11-23T10:00:00Z\", \"host\": \"me\", \"hosts\": ["
+		"  {\"name\": \"lv-a\", \"connect\": \"qemu+unix:///system?socket=/a/s\", \"runs\": 0, \"dropped_out\": true,"
+		"   \"error\": \"cannot connect\"},"
+		"  {\"name\": \"lv-b\", \"connect\": \"qemu+unix:///system?socket=/b/s\", \"runs\": 1, \"dropped_out\": false}]},"
+		" \"runs\": [{\"id\": \"k/s\", \"verdict\": \"pass\", \"host\": \"lv-b\", \"dir\": \"runs/k/s\","
+		"  \"moved_from\": [{\"host\": \"lv-a\", \"error\": \"the connection closed\", \"dir\": \"lost/lv-a/k/s\"}]}]}");
+	assert_non_null(s);
+	char *k = render(suite_write_ktap, s), *j = render(suite_write_junit, s), *h = render(suite_write_html, s);
+	char *c = render(kcidb_nodir, s);
+	assert_true(has_line(k, "# host: lv-a (qemu+unix:///system?socket=/a/s): 0 runs; dropped out: cannot connect"));
+	assert_true(has_line(k, "# host: lv-b (qemu+unix:///system?socket=/b/s): 1 runs"));
+	assert_true(has_line(k, "  # host: lv-b"));
+	assert_true(has_line(k, "  # moved: from host lv-a, which dropped out: the connection closed"));
+	assert_true(has_line(j, "host: lv-b"));
+	assert_true(has_line(j, "moved from host lv-a, which dropped out: the connection closed"));
+	assert_non_null(strstr(h, "; on host <code class=\"host\">lv-b</code>"));
+	assert_non_null(strstr(h, "; moved from host <code class=\"moved\">lv-a</code>, which dropped out (the connection closed)"));
+	assert_non_null(strstr(c, "\"comment\": \"host lv-b, ? backend, accel ?\""));
+	free(k);
+	free(j);
+	free(h);
+	free(c);
+	json_object_put(s);
+}
+
 /* kunit.py stops reading at the kernel's end-of-tests markers wherever they
  * are in a line; a console tail or error must not carry one. */
 static void ktap_breaks_end_markers(void **state)
@@ -474,6 +504,7 @@ int main(void)
 		cmocka_unit_test(html_no_script_links),
 		cmocka_unit_test(garbage_does_not_crash),
 		cmocka_unit_test(ktap_breaks_end_markers),
+		cmocka_unit_test(hosts_in_every_format),
 		cmocka_unit_test(kcidb_tests_and_misc),
 		cmocka_unit_test(kcidb_miss_utf8_and_urls),
 		cmocka_unit_test(markup_escapes_invalid_utf8),
