@@ -47,6 +47,9 @@ static void usage(FILE *out)
 		"                          (qemu+ssh://HOST/system); with --suite repeatable:\n"
 		"                          the runs are dealt to these hosts, up to JOBS\n"
 		"                          VMs at once on each (default 1)\n"
+		"      --kernel-on-host PATH  with --backend libvirt: boot PATH on the daemon's\n"
+		"                          host (a suite's uploaded volume) in --kernel's place\n"
+		"      --initrd-on-host PATH  the same for --initrd\n"
 		"      --probe-libvirt     connect to it, say what it offers and exit\n"
 		"                          (0 usable, 2 not)\n"
 		"      --boot-timeout DUR  how long the guest may take to come up (default:\n"
@@ -156,6 +159,7 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 		{ "version", no_argument, NULL, 'V' },       { "backend", required_argument, NULL, 'G' },
 		{ "connect", required_argument, NULL, 'N' }, { "probe-libvirt", no_argument, NULL, 'P' },
 		{ "kcidb", required_argument, NULL, 'X' },
+		{ "kernel-on-host", required_argument, NULL, 'H' }, { "initrd-on-host", required_argument, NULL, 'I' },
 		{ 0, 0, 0, 0 },
 	};
 	struct run_options *o = &cl->run;
@@ -165,6 +169,8 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 	while ((opt = getopt_long(argc, argv, "k:i:o:j:a:qvhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': o->kernel = optarg; break;
+		case 'H': o->kernel_on_host = optarg; break;
+		case 'I': o->initrd_on_host = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'o':
 			if (strlen(optarg) > VMS_MAX_OUTDIR || !*optarg) {
@@ -428,6 +434,11 @@ int main(int argc, char **argv)
 	}
 	if (suite)
 		return suite_entry(argc - optind, argv + optind, &cl);
+	if ((cl.run.kernel_on_host || cl.run.initrd_on_host) &&
+	    (strcmp(cl.run.backend, "libvirt") != 0 || !cl.run.kernel_on_host || !cl.run.initrd_on_host)) {
+		fprintf(stderr, "vmemstress: --kernel-on-host and --initrd-on-host go together, with --backend libvirt\n");
+		return EXIT_USAGE;
+	}
 	if (cl.nconnect > 1) {
 		fprintf(stderr, "vmemstress: --connect once for a single run (several deal a suite's runs to hosts)\n");
 		return EXIT_USAGE;

@@ -21,6 +21,7 @@
 #include "suite/baseline.h"
 #include "suite/suite-report.h"
 #include "util/linebuf.h"
+#include "vm/vm.h"
 #include "util/units.h"
 
 #define DEFAULT_RUN_TIMEOUT_MS (30 * 60 * 1000ull)
@@ -42,6 +43,10 @@ struct host {
 	uint64_t down_ms;         /* since the suite started */
 	char error[600];          /* why it dropped out */
 	int moved;                /* unfinished runs moved from it */
+	/* each kernel's vmlinuz and initrd uploaded into its storage pool:
+	 * their paths there ("" when the upload failed: the files' own paths) */
+	char kvol[SUITE_MAX_KERNELS][600], ivol[SUITE_MAX_KERNELS][600];
+	struct json_object *files;  /* what was uploaded, for suite.json */
 };
 
 /* A run's earlier attempt on a host that dropped out. */
@@ -199,11 +204,17 @@ static int start_job(struct suite_run *r, struct job *j, struct err *e)
 	for (int i = 0; i < r->o->nforward && n < 56; i++)
 		argv[n++] = r->o->forward[i];
 	struct host *h = &r->hosts[j->host];
-	char connect[600];
+	char connect[600], kvol[700], ivol[700];
 	if (h->uri[0]) {
 		snprintf(connect, sizeof(connect), "--connect=%s", h->uri);
 		argv[n++] = "--backend=libvirt";
 		argv[n++] = connect;
+		if (h->kvol[j->k][0] && h->ivol[j->k][0]) {
+			snprintf(kvol, sizeof(kvol), "--kernel-on-host=%s", h->kvol[j->k]);
+			snprintf(ivol, sizeof(ivol), "--initrd-on-host=%s", h->ivol[j->k]);
+			argv[n++] = kvol;
+			argv[n++] = ivol;
+		}
 	}
 	argv[n++] = r->s.scenarios[j->s];
 	argv[n] = NULL;
@@ -539,6 +550,53 @@ static int probe_host(struct suite_run *r, const struct host *h, char *out, size
 	const char *msg = strncmp(buf, "vmemstress: ", 12) == 0 ? buf + 12 : buf;
 	snprintf(out, len, "%s", *msg ? msg : "no answer");
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Each kernel's vmlinuz and initrd into the host's storage pool, named by
+ * their cache keys (the kernel's directory, the initramfs file), so each
+ * goes once per host. A host that cannot take them boots the files at
+ * their paths here, as a single remote run does (README.md, "Remote
+ * daemons"), and says so. */
+static void upload_kernels(struct suite_run *r, struct host *h)
+{
+	const struct suite_options *o = r->o;
+	h->files = json_object_new_array();
+	for (int k = 0; k < o->nkernels; k++) {
+		const struct suite_ready_kernel *sk = &o->kernels[k];
+		char kpath[600], kname[300];
+		const char *kbase = strrchr(sk->kdir, '/') ? strrchr(sk->kdir, '/') + 1 : sk->kdir;
+		const char *ibase = strrchr(sk->initrd, '/') ? strrchr(sk->initrd, '/') + 1 : sk->initrd;
+		snprintf(kpath, sizeof(kpath), "%s/vmlinuz", sk->kdir);
+		snprintf(kname, sizeof(kname), "%s.vmlinuz", *kbase ? kbase : sk->name);
+		const char *paths[2] = { kpath, sk->initrd }, *names[2] = { kname, ibase };
+		char *vols[2] = { h->kvol[k], h->ivol[k] };
+		for (int f = 0; f < 2; f++) {
+			struct err e = { "" };
+			bool sent = false;
+			uint64_t t0 = now_ms();
+			struct json_object *fj = json_object_new_object();
+			json_object_object_add(fj, "kernel", json_object_new_string(sk->name));
+			json_object_object_add(fj, "file", json_object_new_string(paths[f]));
+			json_object_object_add(fj, "volume", json_object_new_string(names[f]));
+			if (vm_libvirt_upload(h->uri, paths[f], names[f], vols[f], 600, &sent, &e) < 0) {
+				h->kvol[k][0] = h->ivol[k][0] = 0;
+				say(r, "host %s: %s; its runs of kernel %s boot the files at their paths here", h->name, e.msg,
+				    sk->name);
+				json_object_object_add(fj, "path", NULL);
+				json_object_object_add(fj, "uploaded", json_object_new_boolean(false));
+				json_object_object_add(fj, "error", json_object_new_string(e.msg));
+				json_object_array_add(h->files, fj);
+				break;
+			}
+			char t[32];
+			say(r, "host %s: %s %s (%s)", h->name, names[f], sent ? "uploaded" : "already there",
+			    elapsed_words(now_ms() - t0, t, sizeof(t)));
+			json_object_object_add(fj, "path", json_object_new_string(vols[f]));
+			json_object_object_add(fj, "uploaded", json_object_new_boolean(sent));
+			json_object_object_add(fj, "error", NULL);
+			json_object_array_add(h->files, fj);
+		}
+	}
 }
 
 /* j could not finish on a libvirt host: if the host's daemon no longer
@@ -1059,6 +1117,7 @@ int suite_main(const struct suite_options *o)
 		r.cap += h->cap;
 		say(&r, "host %s: %s, %d at a time, %llu MiB for VMs", h->name, h->uri, h->cap,
 		    (unsigned long long)(h->mem_budget_mib < UINT64_MAX / 2 ? h->mem_budget_mib : 0));
+		upload_kernels(&r, h);
 	}
 	say(&r, "suite %s: %d scenario%s x %d kernel%s = %d runs, %d at a time%s%s%s; output in %s", r.s.name,
 	    r.s.nscenarios, r.s.nscenarios == 1 ? "" : "s", o->nkernels, o->nkernels == 1 ? "" : "s", r.njobs, r.cap,
@@ -1095,6 +1154,8 @@ int suite_main(const struct suite_options *o)
 			json_object_object_add(hj, "dropped_out_ms", h->down ? json_object_new_int64((int64_t)h->down_ms) : NULL);
 			json_object_object_add(hj, "error", h->down ? json_object_new_string(h->error) : NULL);
 			json_object_object_add(hj, "moved_runs", json_object_new_int(h->moved));
+			json_object_object_add(hj, "files", h->files ? h->files : json_object_new_array());
+			h->files = NULL;
 			json_object_array_add(hosts, hj);
 		}
 		json_object_object_add(info, "hosts", hosts);

@@ -68,6 +68,9 @@ check "two hosts, each ran one run, none dropped out" jqt "$s" '[.suite.hosts[] 
 check "each run names its host, and they differ" jqt "$s" '[.runs[].host] | sort == ["alpha", "beta"]'
 check "both ran at the same time" jqt "$s" '[.runs[] | {a: .started_ms, b: (.started_ms + .elapsed_ms)}] | .[0].a < .[1].b and .[1].a < .[0].b'
 check "the libvirt backend ran them" jqt "$s" 'all(.runs[]; .report.vm.backend == "libvirt")'
+check "each host got the kernel and initrd uploaded into its pool" jqt "$s" \
+	'all(.suite.hosts[]; (.files | length) == 2 and all(.files[]; .uploaded and .error == null and (.path | startswith("/var/lib/libvirt/images/vmemstress/"))))'
+check "the runs booted the uploaded volumes" sh -c 'for f in "$1"/runs/deb/*/libvirt.log; do grep -q "<kernel>/var/lib/libvirt/images/vmemstress/.*vmlinuz</kernel>" "$f" || exit 1; done' - "$out"
 check "text: hosts and each run's host" sh -c 'grep -q "^  host alpha  *1 run" "$1" && grep -q "deb/default .* on \(alpha\|beta\)$" "$1"' - "$out.stdout"
 check "KTAP: each run's host" grep -q "^  # host: \(alpha\|beta\)$" "$out/results.ktap"
 check "JUnit: each run's host" grep -q "^host: \(alpha\|beta\)$" "$out/junit.xml"
@@ -93,6 +96,7 @@ wait_host 600
 s=$out/suite.json
 check "a run had started on lv-a before it was stopped (got '$on_a')" test -n "$on_a"
 check "exit status 1: the pipe's failure, no error (got $rc)" test "$rc" = 1
+check "the files went once: on this second suite they were already there" sh -c 'test "$(grep -c "already there" "$1")" = 4 && ! grep -q " uploaded (" "$1"' - "$out.stderr"
 check "every run finished on lv-b: 3 runs, 2 pass, 1 fail, no error" jqt "$s" '.summary.runs == 3 and .summary.pass == 2 and .summary.fail == 1 and .summary.error == 0 and all(.runs[]; .host == "lv-b")'
 check "lv-a named as dropped out, with why and its moved run" jqt "$s" '.suite.hosts[] | select(.name == "lv-a") | .dropped_out and (.error | test("cannot connect")) and .moved_runs == 1 and .runs == 0'
 check "the moved run says from where, its partial output kept" jqt "$s" ".runs[] | select(.id == \"$on_a\") | (.moved_from | length) == 1 and .moved_from[0].host == \"lv-a\" and .moved_from[0].dir == \"lost/lv-a/$on_a\""
