@@ -29,6 +29,7 @@
 #define VM_OVERHEAD_MIB 256   /* QEMU itself, TCG's code cache, page tables */
 
 #define PROBE_TIMEOUT_MS 20000  /* a host's daemon answers --probe-libvirt in this time */
+#define UPLOAD_TIMEOUT_MS 300000  /* one file reaches a host's storage pool in this time */
 
 enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE };
 
@@ -552,6 +553,67 @@ static int probe_host(struct suite_run *r, const struct host *h, char *out, size
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* vm_libvirt_upload in a child process, bounded by UPLOAD_TIMEOUT_MS (a
+ * remote daemon can hang mid-stream; this process runs no libvirt event
+ * loop that would notice). */
+static int bounded_upload(const char *uri, const char *path, const char *name, char *vol, size_t len, bool *sent,
+			  struct err *e)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_sys(e, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return err_sys(e, "fork");
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		struct err ce = { "" };
+		char cvol[600] = "", out[1400];
+		bool csent = false;
+		int rc = vm_libvirt_upload(uri, path, name, cvol, sizeof(cvol), &csent, &ce);
+		int n = rc == 0 ? snprintf(out, sizeof(out), "ok %d %s", csent, cvol)
+				: snprintf(out, sizeof(out), "error %s", ce.msg);
+		ssize_t w = write(p[1], out, (size_t)(n < (int)sizeof(out) ? n : (int)sizeof(out) - 1));
+		_exit(w > 0 && rc == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	char buf[1400];
+	size_t n = 0;
+	uint64_t until = now_ms() + UPLOAD_TIMEOUT_MS;
+	for (;;) {
+		uint64_t now = now_ms();
+		if (now >= until) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(p[0]);
+			return err_set(e, "libvirt %s: uploading %s did not finish within %d s", uri, path,
+				       UPLOAD_TIMEOUT_MS / 1000);
+		}
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		poll(&pfd, 1, (int)(until - now < 1000 ? until - now : 1000));
+		ssize_t got = read(p[0], buf + n, sizeof(buf) - 1 - n);
+		if (got > 0)
+			n += (size_t)got;
+		else if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+			break;  /* the child is done (EOF) */
+		if (n == sizeof(buf) - 1)
+			break;
+	}
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	buf[n] = 0;
+	int s = 0, off = 0;
+	if (sscanf(buf, "ok %d %n", &s, &off) == 1 && off > 0) {
+		*sent = s != 0;
+		snprintf(vol, len, "%s", buf + off);
+		return 0;
+	}
+	return err_set(e, "%s", strncmp(buf, "error ", 6) == 0 ? buf + 6 : "the upload ended without a word");
+}
+
 /* Each kernel's vmlinuz and initrd into the host's storage pool, named by
  * their cache keys (the kernel's directory, the initramfs file), so each
  * goes once per host. A host that cannot take them boots the files at
@@ -578,7 +640,7 @@ static void upload_kernels(struct suite_run *r, struct host *h)
 			json_object_object_add(fj, "kernel", json_object_new_string(sk->name));
 			json_object_object_add(fj, "file", json_object_new_string(paths[f]));
 			json_object_object_add(fj, "volume", json_object_new_string(names[f]));
-			if (vm_libvirt_upload(h->uri, paths[f], names[f], vols[f], 600, &sent, &e) < 0) {
+			if (bounded_upload(h->uri, paths[f], names[f], vols[f], 600, &sent, &e) < 0) {
 				h->kvol[k][0] = h->ivol[k][0] = 0;
 				say(r, "host %s: %s; its runs of kernel %s boot the files at their paths here", h->name, e.msg,
 				    sk->name);
