@@ -299,6 +299,7 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	const char *sockdir = c->sockdir;
 	struct vm_config vc = {
 		.kernel = c->o->kernel, .initrd = c->o->initrd, .cmdline = cmdline, .qemu = c->o->qemu,
+		.kernel_on_host = c->o->kernel_on_host, .initrd_on_host = c->o->initrd_on_host,
 		.connect_uri = c->o->connect_uri,
 		.accel = c->o->accel, .cpus = c->s->cpus, .boot_memory = c->s->boot_memory,
 		.region_size = c->s->region_size, .initial_size = c->s->initial_size,
