@@ -120,7 +120,8 @@ host_takes_value() {
 	case "$1" in
 	--*=*) return 1 ;;
 	--initrd|--outdir|--json|--suite-kernel|--jobs|--baseline|--run-timeout|--accel|--qemu|\
-	--boot-timeout|--cmdline|--kernel-config|--known-bugs|--backend|--connect|--kcidb) return 0 ;;
+	--boot-timeout|--cmdline|--kernel-config|--known-bugs|--backend|--connect|--kcidb|\
+	--kernel-on-host|--initrd-on-host) return 0 ;;
 	--*) return 1 ;;
 	-?*)
 		rest=${1#-}
