@@ -64,10 +64,13 @@ void run_mode_params(const struct scenario *s, char *buf, size_t len)
 void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t len)
 {
 	/* quiet: the serial console is slow under TCG; panic=-1 with QEMU's
-	 * -no-reboot turns a guest panic into QEMU's exit, never a hang. */
+	 * -no-reboot turns a guest panic into QEMU's exit, never a hang;
+	 * no_timer_check: on a loaded host the emulated IO-APIC timer can
+	 * miss the kernel's boot-time check, which then panics ("IO-APIC +
+	 * timer doesn't work"). */
 	char modes[400];
 	run_mode_params(s, modes, sizeof(modes));
-	snprintf(buf, len, "console=ttyS0 quiet panic=-1%s vmemstress.idle=%d%s%s%s%s", modes, GUEST_IDLE_S,
+	snprintf(buf, len, "console=ttyS0 quiet panic=-1 no_timer_check%s vmemstress.idle=%d%s%s%s%s", modes, GUEST_IDLE_S,
 		 s->kernel_cmdline[0] ? " " : "", s->kernel_cmdline, extra && *extra ? " " : "", extra ? extra : "");
 }
 
