@@ -41,8 +41,15 @@ run_on() {  # run_on KERNEL_DIR OUT SCENARIO [KNOWN_BUGS]: status in $rc
 		--known-bugs "${4:-known-bugs.ini}" -o "$2" --json "$2.json" "$3" >"$2.stdout" 2>"$2.stderr"
 	rc=$?
 }
+failed_run() {  # failed_run OUT: show why a run went wrong, keep its files in build/known-bugs-failed/
+	note "  $(basename "$1") went wrong; its report's last lines and stderr:"
+	tail -n 12 "$1.stdout" 2>/dev/null | sed 's/^/    | /' | while IFS= read -r l; do note "$l"; done
+	tail -n 5 "$1.stderr" 2>/dev/null | sed 's/^/    ! /' | while IFS= read -r l; do note "$l"; done
+	mkdir -p build/known-bugs-failed && cp -r "$1" "$1".* build/known-bugs-failed/ 2>/dev/null
+	note "  kept in build/known-bugs-failed/$(basename "$1")"
+}
 summary() {  # the figures of one run, for the log
-	jq -r '"exit '"$rc"': \(.verdict), \([.steps[0].stayed[] | select(.left_behind)] | length) memory blocks left behind, \([.steps[0].stayed[] | select(.stayed_after_release)] | length) still there after release; verdict in \(.timings.total_ms) ms"' "$1.json" 2>/dev/null
+	jq -r '"exit '"$rc"': \(.verdict)\(if .run.error != "" and .run.error != null then " (\(.run.phase): \(.run.error))" else "" end), \([.steps[0].stayed[] | select(.left_behind)] | length) memory blocks left behind, \([.steps[0].stayed[] | select(.stayed_after_release)] | length) still there after release; verdict in \(.timings.total_ms) ms"' "$1.json" 2>/dev/null
 }
 
 # --- thp-mapcount-on-isolation ------------------------------------------------
@@ -77,6 +84,7 @@ if want virtio-mem-sbm-unplugged-block-stays; then
 			out=$work/sbm-bug-$i
 			run_on "$bugk" "$out" scenarios/offline-nack.ini
 			note "run $i: $(summary "$out")"
+			[ "$rc" = 1 ] || failed_run "$out"
 			check "run $i: exit 1" test "$rc" = 1
 			check "run $i: the memory blocks stay after the release, the bug named on each" \
 				jqt "$out.json" "$sbm_bug"' and all(.steps[0].stayed[];
@@ -102,6 +110,7 @@ if want virtio-mem-sbm-unplugged-block-stays; then
 			out=$work/sbm-fix-$i
 			run_on "$fixk" "$out" scenarios/offline-nack.ini
 			note "run $i: $(summary "$out")"
+			[ "$rc" = 0 ] || failed_run "$out"
 			check "run $i: exit 0" test "$rc" = 0
 			check "run $i: the memory blocks stayed while offlining was refused and went on the release" \
 				jqt "$out.json" '.verdict == "pass" and '"$sbm_shown"'
@@ -125,6 +134,7 @@ if want virtio-mem-sbm-unplugged-block-stays && [ -n "${bugk:-}" ]; then
 	out=$work/sbm-bug-no-entry
 	run_on "$bugk" "$out" scenarios/offline-nack.ini "$work/no-sbm-bug.ini"
 	note "$(summary "$out")"
+	[ "$rc" = 1 ] || failed_run "$out"
 	check "exit 1" test "$rc" = 1
 	check "the same verdicts, no bug named" jqt "$out.json" "$sbm_bug"' and all(.steps[0].stayed[]; .known_bug == null)'
 elif want virtio-mem-sbm-unplugged-block-stays; then
