@@ -29,7 +29,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HEADERS := $(wildcard common/*.h host/*/*.h guest/*.h)
 
-.PHONY: all host guest check unit check-man hostile integration check-thp-bug fuzz check-asan bench install clean
+.PHONY: all host guest check unit check-man hostile integration check-thp-bug check-known-bugs fuzz check-asan bench install clean
 all: host guest
 host: $(BUILD)/vmemstress
 guest: $(BUILD)/vmemstress-guest
@@ -103,6 +103,12 @@ check: unit check-man hostile integration
 # mapcount bug must be detected by name every time, the fixed kernel pass.
 check-thp-bug: all
 	@tests/thp-bug/run.sh
+
+# Every known bug with a reproducer (check-thp-bug among them), on kernels
+# built from Debian's linux-source-6.1 with and without the bug: RUNS=N
+# runs of each (default 5), ONLY=NAME for one bug.
+check-known-bugs: all
+	@tests/known-bugs/run.sh
 
 # libFuzzer harnesses (clang) for the scenario parser, the host's parser of
 # guest messages and the suite result's readers (baseline, JUnit/KTAP/HTML), with ASan+UBSan. FUZZ_SECONDS per harness.

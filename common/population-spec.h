@@ -25,7 +25,9 @@
 	X(IO_URING, "io_uring", "IO_URING", "io_uring")                                     \
 	X(SECRETMEM, "secretmem", "SECRETMEM", "memfd_secret()")                            \
 	X(PROCESS_VM, "process_vm", "CROSS_MEMORY_ATTACH", "process_vm_readv()")           \
-	X(SYSCTL, "sysctl", "PROC_SYSCTL", "/proc/sys (fs.pipe-max-size)")
+	X(SYSCTL, "sysctl", "PROC_SYSCTL", "/proc/sys (fs.pipe-max-size)")                 \
+	X(MEM_NOTIFY_INJECT, "mem-notify-inject", "MEMORY_NOTIFIER_ERROR_INJECT",          \
+	  "memory hotplug notifier error injection")
 
 enum vms_facility {
 #define VMS_FAC_ENUM(id, name, kconfig, words) VMS_FAC_##id,

@@ -14,6 +14,7 @@
 	X(pagecache)                                                                                \
 	X(transient_refs)                                                                           \
 	X(secretmem)                                                                                \
-	X(lazyfree)
+	X(lazyfree)                                                                                 \
+	X(offline_nack)
 
 #endif

@@ -25,6 +25,9 @@
 	  "the driver's worker never returned from alloc_contig_range, on this block (its pageblocks "  \
 	  "isolated) or on others this one waits behind")                                               \
 	X(NOT_RETRIED, "not-retried", "the kernel never tried this block in the last attempt")       \
+	X(MEMORY_BLOCK_NOT_REMOVED, "memory-block-not-removed",                                         \
+	  "a memory block still added to Linux although every device block in it is unplugged: its "    \
+	  "removal failed and was never done since")                                                    \
 	X(UNKNOWN, "unknown", "none of the above fits the evidence")
 
 enum vms_reason {

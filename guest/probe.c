@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -82,6 +84,11 @@ static void probe(int f, char *why, size_t len)
 	}
 	case VMS_FAC_SYSCTL:
 		probe_file("/proc/sys/fs/pipe-max-size", why, len);
+		break;
+	case VMS_FAC_MEM_NOTIFY_INJECT:  /* built in, and debugfs mounted */
+		mkdir("/sys/kernel/debug", 0755);
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+		probe_file("/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error", why, len);
 		break;
 	}
 }

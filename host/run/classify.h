@@ -51,6 +51,11 @@ struct block_verdict {
 	bool has_busy_flags;
 	int known_bug;              /* index in known-bugs.ini, -1: none */
 	int64_t unit_of;            /* Big Block Mode: stays with this block of its big block; -1 */
+	/* reason memory-block-not-removed: the memory block left behind (block
+	 * is its first device block in the region); it "went" when Linux no
+	 * longer has it */
+	bool left_behind;
+	uint64_t mblock;
 	/* confirmation by intervention */
 	int released_by;            /* population whose release dropped a hold and freed it; -1 */
 	bool confirm_tried;         /* some release happened after it stayed */

@@ -189,6 +189,7 @@ struct json_object *report_to_json(const struct report *r)
 						       J_INT((r->region.addr + v->block * r->region.block_size) / r->memory_block_size));
 			json_object_object_add(vj, "owner", v->owner >= 0 ? J_STR(r->scn->pops[v->owner].name) : NULL);
 			json_object_object_add(vj, "reason", J_STR(vms_reason_name(v->reason)));
+			json_object_object_add(vj, "left_behind", json_object_new_boolean(v->left_behind));
 			json_object_object_add(vj, "evidence", J_STR(v->evidence));
 			json_object_object_add(vj, "basis", J_STR(v->basis));
 			if (v->has_counters) {

@@ -92,8 +92,15 @@ static void confirmation_text(const struct report *r, const struct block_verdict
 static void reasons_table(const struct report *r, const struct step_report *st, FILE *out)
 {
 	char a[32];
-	fprintf(out, "\nblocks that stayed after step %s: %zu of %" PRIu64 " (%s)\n", st->name, st->nverdicts,
-		st->state.nblocks, format_size(st->nverdicts * r->region.block_size, a, sizeof(a)));
+	size_t nleft = 0;
+	for (size_t i = 0; i < st->nverdicts; i++)
+		nleft += st->verdicts[i].left_behind;
+	fprintf(out, "\nblocks that stayed after step %s: %zu of %" PRIu64 " (%s)", st->name, st->nverdicts - nleft,
+		st->state.nblocks, format_size((st->nverdicts - nleft) * r->region.block_size, a, sizeof(a)));
+	if (nleft)
+		fprintf(out, "; %zu memory block%s left behind with nothing plugged (one row each, at its first block)",
+			nleft, nleft == 1 ? "" : "s");
+	fputc('\n', out);
 	if (st->nreleased) {
 		fprintf(out, "  released in turn:");
 		for (int i = 0; i < st->nreleased; i++)

@@ -118,13 +118,22 @@ static void judge_blocks(struct report *r, struct step_report *st)
 	for (size_t i = 0; i < st->nverdicts;) {
 		const struct block_verdict *v = &st->verdicts[i];
 		size_t j = i + 1;
-		while (j < st->nverdicts && st->verdicts[j].block == st->verdicts[j - 1].block + 1 &&
+		/* memory blocks left behind group by memory block */
+		while (j < st->nverdicts && st->verdicts[j].left_behind == v->left_behind &&
+		       (v->left_behind ? st->verdicts[j].mblock == st->verdicts[j - 1].mblock + 1
+				       : st->verdicts[j].block == st->verdicts[j - 1].block + 1) &&
 		       st->verdicts[j].owner == v->owner && st->verdicts[j].reason == v->reason &&
 		       st->verdicts[j].known_bug == v->known_bug && st->verdicts[j].expected == v->expected &&
 		       st->verdicts[j].expected_after_release == v->expected_after_release)
 			j++;
 		char range[48];
-		block_range(v->block, st->verdicts[j - 1].block, range, sizeof(range));
+		if (v->left_behind) {
+			char mbs[40];
+			block_range(v->mblock, st->verdicts[j - 1].mblock, mbs, sizeof(mbs));
+			snprintf(range, sizeof(range), "memory %s", mbs);
+		} else {
+			block_range(v->block, st->verdicts[j - 1].block, range, sizeof(range));
+		}
 		const char *who = verdict_who(r, v);
 		if (!v->expected && v->known_bug >= 0) {
 			const struct known_bug *b = &r->known_bugs->bugs[v->known_bug];
@@ -133,6 +142,10 @@ static void judge_blocks(struct report *r, struct step_report *st)
 		} else if (!v->expected) {
 			finding(r, "step %s: %s stayed: %s, %s, not expected (%s)", st->name, range, who,
 				vms_reason_name(v->reason), v->evidence);
+		} else if (!v->expected_after_release && v->known_bug >= 0) {
+			const struct known_bug *b = &r->known_bugs->bugs[v->known_bug];
+			finding(r, "step %s: %s (%s, %s) still stayed after releasing its holders: known bug \"%s\", fixed by %s (%s)",
+				st->name, range, who, vms_reason_name(v->reason), b->title, b->fixed_by, v->evidence);
 		} else if (!v->expected_after_release) {
 			finding(r, "step %s: %s (%s, %s) still stayed after releasing its holders", st->name, range, who,
 				vms_reason_name(v->reason));

@@ -457,6 +457,44 @@ static const char *block_zone_of(const struct ctx *c, const struct guest_state *
 	return m ? m->zone : "";
 }
 
+/* Whether Linux still has memory block mb although every device block of
+ * the region in it is unplugged. */
+static bool mblock_left_behind(const struct ctx *c, const struct guest_state *gs, uint64_t mb)
+{
+	if (!mblock_find(gs, mb))
+		return false;
+	uint64_t bs = c->r->region.block_size, mbs = c->r->memory_block_size;
+	uint64_t from = mb * mbs, to = from + mbs;
+	if (from < c->r->region.addr)
+		from = c->r->region.addr;
+	if (to > c->r->region.addr + c->r->region.size)
+		to = c->r->region.addr + c->r->region.size;
+	for (uint64_t b = (from - c->r->region.addr) / bs; b < (to - c->r->region.addr) / bs && b < gs->nblocks; b++)
+		if (gs->map[b] != VMS_BLOCK_UNPLUGGED_C)
+			return false;
+	return true;
+}
+
+/* The memory blocks left behind: still added, nothing plugged in them.
+ * The driver offlines and removes a memory block as soon as its last
+ * device block is unplugged, so one that stays means that removal failed
+ * and was not done since. */
+static size_t left_behind(const struct ctx *c, const struct guest_state *gs, uint64_t *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < gs->nmblocks && n < max; i++)
+		if (mblock_left_behind(c, gs, gs->mblocks[i].index))
+			out[n++] = gs->mblocks[i].index;
+	return n;
+}
+
+/* Whether a verdict's block is still there: plugged, or for a memory
+ * block left behind, still added. */
+static bool verdict_stays(const struct ctx *c, const struct block_verdict *v, const struct guest_state *gs)
+{
+	return v->left_behind ? mblock_left_behind(c, gs, v->mblock) : gs->map[v->block] == VMS_BLOCK_PLUGGED_C;
+}
+
 /* How far confirming a step's stuck blocks has got: the guest's state
  * after the last release or offline, the device's size then, and whether
  * the step's requested size was reached after all. */
@@ -531,12 +569,15 @@ static uint64_t unplug_unit(const struct ctx *c, const struct scn_step *step)
 	return bs ? unit / bs : 1;
 }
 
-/* A reason for each block that stayed, from what the kernel shows. */
+/* A reason for each block that stayed, from what the kernel shows, and
+ * one for each memory block left behind. */
 static void name_reasons(struct ctx *c, const struct scn_step *step, struct step_report *st)
 {
 	const struct guest_state *gs = &st->state;
-	st->nverdicts = gs->nstuck;
-	st->verdicts = xcalloc(gs->nstuck, sizeof(*st->verdicts));
+	uint64_t *left = xcalloc(gs->nmblocks ? gs->nmblocks : 1, sizeof(*left));
+	size_t nleft = left_behind(c, gs, left, gs->nmblocks);
+	st->nverdicts = gs->nstuck + nleft;
+	st->verdicts = xcalloc(st->nverdicts ? st->nverdicts : 1, sizeof(*st->verdicts));
 	for (size_t i = 0; i < gs->nstuck; i++) {
 		struct block_verdict *v = &st->verdicts[i];
 		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), v);
@@ -544,7 +585,55 @@ static void name_reasons(struct ctx *c, const struct scn_step *step, struct step
 			if (st->offlined[k].index == memory_block_of(c, v->block))
 				snprintf(v->sysfs, sizeof(v->sysfs), "%s", st->offlined[k].result);
 	}
-	classify_units(st->verdicts, st->nverdicts, unplug_unit(c, step));
+	classify_units(st->verdicts, gs->nstuck, unplug_unit(c, step));
+	for (size_t i = 0; i < nleft; i++) {
+		struct block_verdict *v = &st->verdicts[gs->nstuck + i];
+		const struct mem_block *m = mblock_find(gs, left[i]);
+		uint64_t from = left[i] * c->r->memory_block_size;
+		if (from < c->r->region.addr)
+			from = c->r->region.addr;
+		v->block = (from - c->r->region.addr) / c->r->region.block_size;
+		v->left_behind = true;
+		v->mblock = left[i];
+		v->owner = -1;
+		v->released_by = -1;
+		v->known_bug = -1;
+		v->unit_of = -1;
+		v->reason = VMS_REASON_MEMORY_BLOCK_NOT_REMOVED;
+		snprintf(v->basis, sizeof(v->basis), "memory-blocks");
+		snprintf(v->evidence, sizeof(v->evidence),
+			 "memory block %" PRIu64 " (%s%s%s) is still added to Linux with every device block in it "
+			 "unplugged: its offlining and removal failed, and nothing removed it since",
+			 left[i], m->state, m->zone[0] ? ", " : "", m->zone);
+	}
+	free(left);
+}
+
+/* The driver removes a memory block right after it unplugged its last
+ * device block, in the same run of its worker (and after a release and a
+ * kick, in the next run): give a removal under way up to 5 s before
+ * calling a memory block left behind. Refreshes *gs. */
+static int settle_left_behind(struct ctx *c, const char *label, bool attribute, struct guest_state *gs,
+			      struct err *e)
+{
+	uint64_t left[1];
+	for (int i = 0; i < 5 && left_behind(c, gs, left, 1); i++) {
+		if (c->vm.ops->wait_event(&c->vm, 1000, e) < 0)
+			return -1;
+		guest_state_free(gs);
+		if (get_state(c, proto_cmd_state(label, attribute), gs, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Whether some memory block left behind is still added in gs. */
+static bool any_left_behind(const struct ctx *c, const struct step_report *st, const struct guest_state *gs)
+{
+	for (size_t i = 0; i < st->nverdicts; i++)
+		if (st->verdicts[i].left_behind && verdict_stays(c, &st->verdicts[i], gs))
+			return true;
+	return false;
 }
 
 /* Release population p, set the size again and see which blocks went. */
@@ -580,15 +669,22 @@ static int release_and_watch(struct ctx *c, const struct scn_step *step, struct 
 	guest_state_free(&k->cur);
 	if (get_state(c, proto_cmd_state(label, true), &k->cur, e) < 0)
 		return -1;
+	if (any_left_behind(c, st, &k->cur) && settle_left_behind(c, label, true, &k->cur, e) < 0)
+		return -1;
 	for (size_t i = 0; i < st->nverdicts; i++) {
 		struct block_verdict *v = &st->verdicts[i];
 		v->confirm_tried = true;
-		bool went = k->cur.map[v->block] == VMS_BLOCK_UNPLUGGED_C;
+		bool went = !verdict_stays(c, v, &k->cur);
 		if (v->released_by < 0 && went && dropped[0])
 			v->released_by = p;
-		if (v->owner == p)
+		if (v->owner == p || (v->left_behind && v->released_by < 0))
 			snprintf(v->confirm, sizeof(v->confirm), "release of %s %s%s%s", name,
 				 dropped[0] ? "dropped a hold (" : "dropped nothing", dropped, dropped[0] ? ")" : "");
+		/* what the kernel did once nothing refused any more: the driver
+		 * ran again (the kick) and left the memory block where it was */
+		if (v->left_behind && !went && dropped[0] && !strstr(v->evidence, "; still added after"))
+			snprintf(v->evidence + strlen(v->evidence), sizeof(v->evidence) - strlen(v->evidence),
+				 "; still added after the release of %s dropped a hold and the driver ran again", name);
 	}
 	return 0;
 }
@@ -599,11 +695,17 @@ static int release_owners(struct ctx *c, const struct scn_step *step, struct ste
 			  struct confirmation *k, struct err *e)
 {
 	const struct guest_state *gs = &st->state;
-	for (int p = 0; p < c->s->npops && !k->reached; p++) {
+	for (int p = 0; p < c->s->npops; p++) {
+		/* a memory block left behind holds no page, so it has no owner:
+		 * every population with a release is released in turn while
+		 * one stays */
+		bool left = any_left_behind(c, st, st->nreleased ? &k->cur : gs);
+		if (k->reached && !left)
+			break;
 		bool owns = false;
 		for (size_t i = 0; i < st->nverdicts; i++)
 			owns |= st->verdicts[i].owner == p;
-		if (!owns)
+		if (!owns && !(left && gs->pops[p].has_release))
 			continue;
 		if (!gs->pops[p].has_release) {
 			for (size_t i = 0; i < st->nverdicts; i++)
@@ -619,11 +721,11 @@ static int release_owners(struct ctx *c, const struct scn_step *step, struct ste
 }
 
 /* What the blocks that still stay after the releases hold now. */
-static void census_still_staying(struct step_report *st, const struct guest_state *cur)
+static void census_still_staying(const struct ctx *c, struct step_report *st, const struct guest_state *cur)
 {
 	for (size_t i = 0; i < st->nverdicts; i++) {
 		struct block_verdict *v = &st->verdicts[i];
-		v->stayed_after_release = st->nreleased && v->released_by < 0 && cur->map[v->block] == VMS_BLOCK_PLUGGED_C;
+		v->stayed_after_release = st->nreleased && v->released_by < 0 && verdict_stays(c, v, cur);
 		for (size_t k = 0; v->stayed_after_release && k < cur->nstuck; k++)
 			if (cur->stuck[k].block == v->block)
 				census_words(&cur->stuck[k], v->after, sizeof(v->after));
@@ -684,11 +786,11 @@ static int sysfs_second_opinion(struct ctx *c, const struct scn_step *step, stru
  * go; for what still stays, ask sysfs offline for a second opinion. */
 static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, struct step_report *st, struct err *e)
 {
-	struct confirmation k = { .size = st->size_after };
+	struct confirmation k = { .size = st->size_after, .reached = st->reached };
 	name_reasons(c, step, st);
 	if (release_owners(c, step, st, &k, e) < 0)
 		return -1;
-	census_still_staying(st, &k.cur);
+	census_still_staying(c, st, &k.cur);
 	/* a sysfs step took that path already: no second opinion from it */
 	int nmb = step->driver == STEP_SYSFS ? 0 : sysfs_second_opinion(c, step, st, &k, e);
 	if (nmb < 0)
@@ -738,10 +840,13 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	st->reached = w == 0;
 	progress("step %s: size %s after %.1f s%s", step->name, format_size(st->size_after, a, sizeof(a)),
 		 (double)st->elapsed_ms / 1000, st->reached ? "" : " (NOT reached)");
-	if (get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0)
+	if (get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0 ||
+	    settle_left_behind(c, step->name, !st->reached, &st->state, &e) < 0)
 		return fail_in(c, phase, &e);
 	st->have_state = true;
-	if (!st->reached && st->state.attributed && attribute_and_confirm(c, step, st, &e) < 0)
+	uint64_t left[1];
+	if (((!st->reached && st->state.attributed) || left_behind(c, &st->state, left, 1)) &&
+	    attribute_and_confirm(c, step, st, &e) < 0)
 		return fail_in(c, phase, &e);
 	return 0;
 }

@@ -13,6 +13,11 @@ the host asked for, and a scripted guest behind the channel
   bad-held    a state whose "held" names one block twice
   terminal    a run that passes, with terminal control bytes in the hello
               and in the kernel log
+  left-behind every memory block of the region stays listed after its
+              device blocks are all unplugged, releases or not (a driver
+              that never removes an emptied memory block)
+  left-behind-released
+              the same until the first release, then they are gone
 
 Everything is bounded: the script exits when the host closes a socket, on
 "quit", or after 120 s whatever happens. Exit status 0.
@@ -148,10 +153,20 @@ def qmp_answer(m):
     return cmd
 
 
+released = False
+
+
 def pops_state(names, mapped):
-    return [{"name": n, "type": "anon", "pages": 4096, "in_region": 4096 if mapped else 0, "absent": 0,
+    pops = [{"name": n, "type": "anon", "pages": 4096, "in_region": 4096 if mapped else 0, "absent": 0,
              "moved": 0 if mapped else 4096, "checked": 4096, "verified": 4096, "corrupted": 0}
             for n in names]
+    if MODE.startswith("left-behind"):
+        for p in pops:
+            p["has_release"] = True
+            if released:
+                p["released"] = True
+                p["dropped"] = "stopped refusing memory offlining"
+    return pops
 
 
 def state(step, names, plugged_blocks):
@@ -160,7 +175,10 @@ def state(step, names, plugged_blocks):
     st = {"type": "state", "step": step, "elapsed_ms": 1,
           "populations": pops_state(names, plugged_blocks > 0),
           "map": "P" * plugged_blocks + "U" * (nblocks - plugged_blocks),
-          "memory_blocks": [{"index": i, "state": "online", "zone": "Movable"} for i in range(first, last + 1)],
+          # like the kernel: a memory block is removed once nothing in it is plugged
+          "memory_blocks": [{"index": i, "state": "online", "zone": "Movable"} for i in range(first, last + 1)
+                            if max(i * mbs, ADDR) < ADDR + plugged_blocks * block
+                            or MODE == "left-behind" or (MODE == "left-behind-released" and not released)],
           "held": []}
     if MODE == "flood-held":
         st["held"] = [{"block": b, "pages": {n: 1 for n in names}} for b in range(nblocks)]
@@ -181,7 +199,7 @@ def hello():
 
 def guest_answer(m):
     """Answer one command; False once the guest powers off."""
-    global names
+    global names, released
     c = m.get("cmd")
     if c == "setup":
         names = [p["name"] for p in m["populations"]]
@@ -194,6 +212,8 @@ def guest_answer(m):
         else:
             send(g, state("populate", names, nblocks))
     elif c in ("state", "release"):
+        if c == "release":
+            released = True
         send(g, state(m.get("step", ""), names, size // block))
     elif c == "activity":
         send(g, {"type": "activity", "events": -1})

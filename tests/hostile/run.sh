@@ -92,6 +92,39 @@ check "stderr has none" no_control_bytes "$out.stderr"
 check "kernel.log shows them escaped" contains "$out/kernel.log" '\x1b[31mred'
 end
 
+# a small region: 4 memory blocks of 128 MiB
+scn4=$work/left.ini
+printf '[vm]\nregion-size = 512M\n[population a]\ntype = anon\nsize = 16M\n[step all]\nrequested-size = 0\ntimeout = 20s\n[expect]\nmay-stay = unowned:memory-block-not-removed\n' >"$scn4"
+left_verdicts='.steps[0].reached and ([.steps[0].stayed[]] | length) == 4
+	and ([.steps[0].stayed[].memory_block] == [32, 33, 34, 35]) and ([.steps[0].stayed[].block] == [0, 64, 128, 192])
+	and all(.steps[0].stayed[]; .left_behind and .reason == "memory-block-not-removed" and .owner == null)
+	and .steps[0].released == ["a"]'
+
+begin "7: memory blocks left behind with nothing plugged are named, released for, and the known bug matched when they stay"
+fake left-behind "$work/left-behind" "$scn4" --known-bugs "$top/known-bugs.ini" --json "$work/left-behind.json"
+check "exit 1" test "$rc" = 1
+check "four memory blocks left behind, still there after the release" jqt "$work/left-behind.json" "$left_verdicts"'
+	and all(.steps[0].stayed[]; .stayed_after_release and .released_by == null
+		and .known_bug.name == "virtio-mem-sbm-unplugged-block-stays"
+		and (.evidence | test("^memory block 3[2-5] \\(online, Movable\\) is still added to Linux with every device block in it unplugged.*; still added after the release of a dropped a hold and the driver ran again$")))'
+check "the report names the bug" contains "$out.stdout" 'known bug "virtio-mem (SBM) never retries removing a memory block whose offlining failed" (fixed by a31648fd4f96)'
+end
+
+begin "7: memory blocks left behind that go on a release: expected, no bug named"
+fake left-behind-released "$work/left-released" "$scn4" --known-bugs "$top/known-bugs.ini" --json "$work/left-released.json"
+check "exit 0" test "$rc" = 0
+check "four memory blocks left behind, gone after the release" jqt "$work/left-released.json" "$left_verdicts"'
+	and all(.steps[0].stayed[]; (.stayed_after_release | not) and .released_by == "a" and .known_bug == null
+		and (.evidence | test("still added after") | not))
+	and (.steps[0].final_state.memory_blocks | length) == 0'
+end
+
+begin "7: a run whose memory blocks all go is unchanged: no verdict"
+fake terminal "$work/no-left" "$scn4" --json "$work/no-left.json"
+check "exit 0" test "$rc" = 0
+check "nothing stayed" jqt "$work/no-left.json" '.steps[0].reached and (.steps[0].stayed | length) == 0 and (.steps[0].state.memory_blocks | length) == 0'
+end
+
 begin "5: a host killed with SIGKILL leaves no socket directory in /tmp"
 out=$work/killed
 FAKE_QEMU_MODE=sleep FAKE_QEMU_ARGV=$out.argv "$host" --qemu "$fake" --kernel "$work/kernel" \

@@ -1,0 +1,147 @@
+#!/bin/bash
+# make check-known-bugs: every known bug of known-bugs.ini that has a
+# reproducer, shown end to end on kernels built from Debian's
+# linux-source-6.1 (images/source-kernel.sh, cached in build/kernels): RUNS
+# runs (default 5) on the kernel with the bug, where every run must fail
+# and name the bug, and RUNS on the kernel without it, where every run must
+# pass. KTAP on stdout (tests/lib.sh).
+#
+#   thp-mapcount-on-isolation          tests/thp-bug/run.sh (check-thp-bug):
+#                                      plain vs --patches thp-mapcount-bug
+#   virtio-mem-sbm-unplugged-block-stays
+#                                      scenarios/offline-nack.ini on
+#                                      --patches mem-notifier-inject (6.1.192
+#                                      as Debian ships it, which has the bug,
+#                                      with the notifier error injection) vs
+#                                      --patches virtio-mem-sbm-retry-fix
+#                                      (the same plus a31648fd4f96)
+#
+# ONLY=NAME runs one of them. Kernels missing from build/kernels are built
+# (about 20 min each on 2 cores, under nice).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+. tests/lib.sh
+runs=${RUNS:-5}
+only=${ONLY:-}
+work=$(mktemp -d /tmp/vmemstress-bugs.XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+ktap_start check-known-bugs "$0"
+
+kernel() {  # kernel [SERIES]: the cached (or newly built) kernel directory
+	nice -n 19 images/source-kernel.sh build ${1:+--patches "$1"} 2>"$work/build-${1:-plain}.log"
+}
+run_on() {  # run_on KERNEL_DIR OUT SCENARIO [KNOWN_BUGS]: status in $rc
+	local initrd
+	rc=99
+	initrd=$(images/build.sh build build/vmemstress-guest "$1") || return 1
+	timeout 900 build/vmemstress --kernel "$1/vmlinuz" --initrd "$initrd" --kernel-config "$1/config" \
+		--known-bugs "${4:-known-bugs.ini}" -o "$2" --json "$2.json" "$3" >"$2.stdout" 2>"$2.stderr"
+	rc=$?
+}
+failed_run() {  # failed_run OUT: show why a run went wrong, keep its files in build/known-bugs-failed/
+	note "  $(basename "$1") went wrong; its report's last lines and stderr:"
+	tail -n 12 "$1.stdout" 2>/dev/null | sed 's/^/    | /' | while IFS= read -r l; do note "$l"; done
+	tail -n 5 "$1.stderr" 2>/dev/null | sed 's/^/    ! /' | while IFS= read -r l; do note "$l"; done
+	mkdir -p build/known-bugs-failed && cp -r "$1" "$1".* build/known-bugs-failed/ 2>/dev/null
+	note "  kept in build/known-bugs-failed/$(basename "$1")"
+}
+summary() {  # the figures of one run, for the log
+	jq -r '"exit '"$rc"': \(.verdict)\(if .run.error != "" and .run.error != null then " (\(.run.phase): \(.run.error))" else "" end), \([.steps[0].stayed[] | select(.left_behind)] | length) memory blocks left behind, \([.steps[0].stayed[] | select(.stayed_after_release)] | length) still there after release; verdict in \(.timings.total_ms) ms"' "$1.json" 2>/dev/null
+}
+
+# --- thp-mapcount-on-isolation ------------------------------------------------
+begin "thp-mapcount-on-isolation: check-thp-bug (bug named on every run of the bug kernel, every run passes on the plain one)"
+if want thp-mapcount-on-isolation; then
+	check "tests/thp-bug/run.sh (RUNS=$runs)" env RUNS="$runs" tests/thp-bug/run.sh
+else
+	skip "ONLY=$only"
+fi
+end
+
+# --- virtio-mem-sbm-unplugged-block-stays --------------------------------------
+# What both kernels show before the release: the size was reached (every
+# device block unplugged) yet the region's memory blocks are all still
+# added, the reason measured from the guest's map and memory blocks.
+sbm_shown='.steps[0].reached
+	and ([.steps[0].stayed[] | select(.left_behind)] | length) == (.region.size / .region.memory_block_size)
+	and all(.steps[0].stayed[]; .left_behind and .reason == "memory-block-not-removed" and .owner == null
+		and (.evidence | test("^memory block [0-9]+ \\(online, Movable\\) is still added to Linux with every device block in it unplugged")))
+	and .steps[0].released == ["nack"]'
+sbm_bug='.verdict == "fail" and '"$sbm_shown"'
+	and all(.steps[0].stayed[]; .stayed_after_release and .released_by == null
+		and (.evidence | test("still added after the release of nack dropped a hold and the driver ran again")))
+	and ([.steps[0].final_state.memory_blocks[]] | length) == (.region.size / .region.memory_block_size)'
+sbm_title='known bug "virtio-mem (SBM) never retries removing a memory block whose offlining failed" (fixed by a31648fd4f96)'
+
+begin "virtio-mem-sbm-unplugged-block-stays: bug kernel (mem-notifier-inject), $runs runs, each fails and names the bug"
+if want virtio-mem-sbm-unplugged-block-stays; then
+	if bugk=$(kernel mem-notifier-inject); then
+		note "kernel $bugk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/sbm-bug-$i
+			run_on "$bugk" "$out" scenarios/offline-nack.ini
+			note "run $i: $(summary "$out")"
+			[ "$rc" = 1 ] || failed_run "$out"
+			check "run $i: exit 1" test "$rc" = 1
+			check "run $i: the memory blocks stay after the release, the bug named on each" \
+				jqt "$out.json" "$sbm_bug"' and all(.steps[0].stayed[];
+					.known_bug.name == "virtio-mem-sbm-unplugged-block-stays" and .known_bug.fixed_by == "a31648fd4f96")'
+			check "run $i: the report's verdict names the bug" contains "$out.stdout" "$sbm_title"
+			check "run $i: the kernel refused the offlining (the injection fired)" \
+				contains "$out/kernel.log" "Injecting error (-12) to MEM_GOING_OFFLINE"
+		done
+	else
+		check "building the bug kernel" false
+		tail -n 5 "$work/build-mem-notifier-inject.log" | while IFS= read -r l; do note "$l"; done
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "virtio-mem-sbm-unplugged-block-stays: fixed kernel (virtio-mem-sbm-retry-fix), $runs runs, each passes"
+if want virtio-mem-sbm-unplugged-block-stays; then
+	if fixk=$(kernel virtio-mem-sbm-retry-fix); then
+		note "kernel $fixk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/sbm-fix-$i
+			run_on "$fixk" "$out" scenarios/offline-nack.ini
+			note "run $i: $(summary "$out")"
+			[ "$rc" = 0 ] || failed_run "$out"
+			check "run $i: exit 0" test "$rc" = 0
+			check "run $i: the memory blocks stayed while offlining was refused and went on the release" \
+				jqt "$out.json" '.verdict == "pass" and '"$sbm_shown"'
+					and all(.steps[0].stayed[]; (.stayed_after_release | not) and .released_by == "nack"
+						and .known_bug == null)
+					and ([.steps[0].final_state.memory_blocks[]] | length) == 0'
+		done
+	else
+		check "building the fixed kernel" false
+		tail -n 5 "$work/build-virtio-mem-sbm-retry-fix.log" | while IFS= read -r l; do note "$l"; done
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "virtio-mem-sbm-unplugged-block-stays: bug kernel without the bug's entry: the same reason and evidence, no bug named"
+if want virtio-mem-sbm-unplugged-block-stays && [ -n "${bugk:-}" ]; then
+	awk '/^\[bug /{skip = ($2 == "virtio-mem-sbm-unplugged-block-stays]")} !skip' known-bugs.ini >"$work/no-sbm-bug.ini"
+	check "the entry is gone from the copy" test "$(grep -c virtio-mem-sbm-unplugged-block-stays "$work/no-sbm-bug.ini")" = 0
+	out=$work/sbm-bug-no-entry
+	run_on "$bugk" "$out" scenarios/offline-nack.ini "$work/no-sbm-bug.ini"
+	note "$(summary "$out")"
+	[ "$rc" = 1 ] || failed_run "$out"
+	check "exit 1" test "$rc" = 1
+	check "the same verdicts, no bug named" jqt "$out.json" "$sbm_bug"' and all(.steps[0].stayed[]; .known_bug == null)'
+elif want virtio-mem-sbm-unplugged-block-stays; then
+	skip "no bug kernel"
+else
+	skip "ONLY=$only"
+fi
+end
+
+ktap_finish check-known-bugs
