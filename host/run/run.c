@@ -167,7 +167,9 @@ static uint64_t evidence_ms(const struct ctx *c, uint64_t first_sign)
  * requested-size (the "kick"): the guest driver then retries at once
  * instead of on its 50-300 s timer. A kick counts as quiet only when the
  * guest's trace shows the kernel tried after it and failed; settle_kicks
- * quiet kicks in a row end the wait (returns 1). A kick the kernel did not
+ * quiet kicks in a row end the wait (returns 1), once the size has not
+ * moved for three times what the kernel took to show its first sign in
+ * this wait (a loaded machine is slow to retry, too). A kick the kernel did not
  * act on at all (busy machine, or a block refused before any traced
  * attempt) is not quiet: the next comes after a longer pause, and
  * settle_kicks+1 of those in a row settle the wait too, once the kernel
@@ -242,8 +244,10 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 		}
 		if (kick && now - last_change >= pause_ms) {
 			if (tried || !activity_known) {
-				if (quiet_kicks >= settle)
-					return 1;  /* settled: the kernel tried and nothing moved */
+				/* settled: the kernel tried and nothing moved, for at least
+				 * three times as long as it took to show its first sign */
+				if (quiet_kicks >= settle && now - last_size_change >= 3 * first_sign)
+					return 1;
 				quiet_kicks++;
 				untouched = 0;
 				pause_ms = c->o->kick_ms;
