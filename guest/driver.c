@@ -31,7 +31,7 @@ static void probe_mode(struct json_object *o)
 	unsigned long long unit = 0;
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	while (fd >= 0) {
-		char rec[2048];
+		char rec[8192];  /* /dev/kmsg fails a read too small for its record */
 		ssize_t n = read(fd, rec, sizeof(rec) - 1);
 		if (n < 0 && errno == EPIPE)
 			continue;
