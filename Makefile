@@ -130,7 +130,7 @@ check-asan: guest
 	$(MAKE) -s BUILD=$(BUILD)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" host $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
 	@tests/run-unit.sh $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
 	@VMS_HOST=$(BUILD)/asan/vmemstress tests/hostile/run.sh
-	@VMS_HOST=$(BUILD)/asan/vmemstress tests/integration/run.sh
+	@VMS_SANITIZED=1 VMS_HOST=$(BUILD)/asan/vmemstress tests/integration/run.sh
 
 # Figures, never assertions: README.md, "Speed", records them.
 bench: all
