@@ -601,8 +601,9 @@ copy=$work/with-example
 mkdir -p "$copy"
 cp -r Makefile common guest host "$copy/"
 cp tests/population/pop-example.c "$copy/guest/"
-sed -i 's/^\(\s*\)X(lazyfree)$/\1X(lazyfree) \\\n\1X(example)/' "$copy/common/population-types.h"
-check "the registry line was added" grep -q '^\s*X(example)$' "$copy/common/population-types.h"
+# the one line: first in the list, whatever the list holds today
+sed -i 's/^#define VMS_POPULATION_TYPES(X)\(.*\)$/&\n\tX(example) \\/' "$copy/common/population-types.h"
+check "the registry line was added" grep -q '^\s*X(example) \\$' "$copy/common/population-types.h"
 check "the copy builds" make -s -C "$copy" BUILD="$copy/build" all
 chost=$copy/build/vmemstress
 check "its --help lists the population and its option from the spec" \
