@@ -20,6 +20,7 @@
 #include "../common/protocol.h"
 #include "channel.h"
 #include "kernel-log.h"
+#include "driver.h"
 #include "population.h"
 #include "probe.h"
 #include "region.h"
@@ -101,6 +102,7 @@ static void send_hello(void)
 	json_object_object_add(o, "proto", json_object_new_int(VMS_PROTO_VERSION));
 	json_object_object_add(o, "program", json_object_new_string("vmemstress-guest " VMS_VERSION));
 	json_object_object_add(o, "kernel", json_object_new_string(u.release));
+	json_object_object_add(o, "version", json_object_new_string(u.version));
 	json_object_object_add(o, "memory_block_size", json_object_new_int64((int64_t)strtoull(mbs, NULL, 16)));
 	json_object_object_add(o, "thp", json_object_new_string(thp));
 	/* the kernel's own boot time, for the harness overhead in make bench */
@@ -111,6 +113,7 @@ static void send_hello(void)
 	for (int i = 0; population_types[i]; i++)
 		json_object_array_add(types, json_object_new_string(population_types[i]->spec->name));
 	json_object_object_add(o, "populations", types);
+	json_object_object_add(o, "driver", driver_readback());
 	send_or_log(o);
 }
 
@@ -156,7 +159,7 @@ static int check_options(const struct population *p, struct err *e)
 
 static int do_setup(struct json_object *cmd, struct err *e)
 {
-	struct json_object *reg, *list, *thp;
+	struct json_object *reg, *list, *thp, *v0;
 	uint64_t addr, size, bs, node, total = 0;
 	if (have_region)
 		return err_set(e, "setup was already done");
@@ -177,6 +180,15 @@ static int do_setup(struct json_object *cmd, struct err *e)
 			glog("thp = %s not applied: %s", mode, why);  /* no THP is "never" */
 		else if (set_thp_mode(mode, e) < 0)
 			return -1;
+	}
+	if (json_object_object_get_ex(cmd, "online", &v0)) {  /* online-policy = guest */
+		const char *how = json_object_get_string(v0);
+		if (strcmp(how, "online_movable") && strcmp(how, "online_kernel"))
+			return err_set(e, "bad online \"%s\"", how);
+		int n = driver_online_blocks(region.addr, region.size, region.memory_block_size, how);
+		if (n < 0)
+			return err_sys(e, "%s the region's offline memory blocks", how);
+		glog("%s: %d memory blocks", how, n);
 	}
 	if (!json_object_object_get_ex(cmd, "populations", &list) || !json_object_is_type(list, json_type_array))
 		return err_set(e, "setup without a \"populations\" array");

@@ -24,6 +24,13 @@ int region_block_map(const struct region *r, char *map, struct err *e);
 /* [{"index":N,"state":"online","zone":"Movable"}] for the memory blocks of
  * the region that exist. */
 struct json_object *region_memory_blocks(const struct region *r);
+
+struct population;
+/* Which populations' pages sit in which block, from each page's last PFN:
+ * [{"block":N,"pages":{"name":COUNT,...}},...] in block order, only the
+ * blocks holding any (a frame two mappings share is counted once). */
+struct json_object *region_held_blocks(const struct region *r, const struct population *pops, int npops,
+				       struct err *e);
 /* Bytes of free memory on the region's node, 0 if the node is gone. */
 uint64_t region_node_free(const struct region *r);
 

@@ -11,59 +11,6 @@
 
 /* (pfn << 8 | population) pairs, sorted and deduplicated, so a frame shared
  * by a CoW parent and child counts once. */
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static struct json_object *held_blocks(const struct region *r, struct population *pops, int npops,
-				       struct err *e)
-{
-	size_t total = 0;
-	for (int p = 0; p < npops; p++)
-		for (int m = 0; m < pops[p].nmaps; m++)
-			total += pops[p].maps[m].npages;
-	uint64_t *keys = malloc((total ? total : 1) * sizeof(*keys));
-	if (!keys) {
-		err_set(e, "out of memory");
-		return NULL;
-	}
-	size_t n = 0;
-	uint64_t first_pfn = r->addr / PAGE_SIZE_4K, end_pfn = (r->addr + r->size) / PAGE_SIZE_4K;
-	for (int p = 0; p < npops; p++)
-		for (int m = 0; m < pops[p].nmaps; m++)
-			for (size_t i = 0; i < pops[p].maps[m].npages; i++) {
-				uint64_t pfn = pops[p].maps[m].pfn_now[i];
-				if (pfn != PFN_NONE && pfn >= first_pfn && pfn < end_pfn)
-					keys[n++] = pfn << 8 | (uint64_t)p;
-			}
-	qsort(keys, n, sizeof(*keys), cmp_u64);
-
-	struct json_object *arr = json_object_new_array();
-	uint64_t ppb = r->block_size / PAGE_SIZE_4K;
-	size_t i = 0;
-	while (i < n) {
-		uint64_t block = ((keys[i] >> 8) - first_pfn) / ppb;
-		uint64_t counts[VMS_MAX_POPULATIONS] = { 0 };
-		uint64_t prev = UINT64_MAX;
-		for (; i < n && ((keys[i] >> 8) - first_pfn) / ppb == block; i++) {
-			if (keys[i] != prev)
-				counts[keys[i] & 0xff]++;
-			prev = keys[i];
-		}
-		struct json_object *o = json_object_new_object(), *pages = json_object_new_object();
-		json_object_object_add(o, "block", json_object_new_int64((int64_t)block));
-		for (int p = 0; p < npops; p++)
-			if (counts[p])
-				json_object_object_add(pages, pops[p].name, json_object_new_int64((int64_t)counts[p]));
-		json_object_object_add(o, "pages", pages);
-		json_object_array_add(arr, o);
-	}
-	free(keys);
-	return arr;
-}
-
 static uint64_t in_region(const struct region *r, const struct population *p)
 {
 	uint64_t first_pfn = r->addr / PAGE_SIZE_4K, end_pfn = (r->addr + r->size) / PAGE_SIZE_4K, n = 0;
@@ -398,7 +345,7 @@ struct json_object *state_build(const char *step, const struct region *r, struct
 	free(map);
 	t_evidence = now_ms() - t_evidence;
 	json_object_object_add(msg, "memory_blocks", region_memory_blocks(r));
-	struct json_object *held = held_blocks(r, pops, npops, e);
+	struct json_object *held = region_held_blocks(r, pops, npops, e);
 	if (!held)
 		goto fail;
 	json_object_object_add(msg, "held", held);

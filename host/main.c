@@ -50,6 +50,12 @@ static void usage(FILE *out)
 		"      --boot-timeout DUR  how long the guest may take to come up (default:\n"
 		"                          the scenario's boot-timeout, 180s)\n"
 		"      --cmdline TEXT      append TEXT to the guest kernel command line\n"
+		"      --settle HOW        when a step that did not reach its size ends:\n"
+		"                          evidence (default: the kernel refused again, or\n"
+		"                          never touched the block across kicks; after a\n"
+		"                          release, once its blocks went) or patient (wait\n"
+		"                          while the kernel is busy, up to the step timeout:\n"
+		"                          the old way, to compare findings)\n"
 		"      --kernel-config FILE  the kernel's .config: check the options a run\n"
 		"                          needs before booting; populations the kernel\n"
 		"                          cannot build are reported as not shown\n"
@@ -162,6 +168,7 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },       { "backend", required_argument, NULL, 'G' },
 		{ "connect", required_argument, NULL, 'N' }, { "probe-libvirt", no_argument, NULL, 'P' },
+		{ "settle", required_argument, NULL, 'Z' },
 		{ 0, 0, 0, 0 },
 	};
 	struct run_options *o = &cl->run;
@@ -236,6 +243,14 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 			forward(so, "boot-timeout", optarg);
 			break;
 		case 'C': o->extra_cmdline = optarg; forward(so, "cmdline", optarg); break;
+		case 'Z':
+			if (strcmp(optarg, "evidence") != 0 && strcmp(optarg, "patient") != 0) {
+				fprintf(stderr, "vmemstress: --settle %s: evidence or patient\n", optarg);
+				return EXIT_USAGE;
+			}
+			o->settle_patient = optarg[0] == 'p';
+			forward(so, "settle", optarg);
+			break;
 		case 'K': cl->config_path = optarg; break;
 		case 'U': cl->bugs_path = optarg; break;
 		case 'c': cl->check_only = true; break;

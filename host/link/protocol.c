@@ -33,6 +33,9 @@ struct json_object *proto_cmd_setup(const struct scenario *s, const struct vm_re
 	json_object_object_add(reg, "node", json_object_new_int(r->node));
 	json_object_object_add(cmd, "region", reg);
 	json_object_object_add(cmd, "thp", json_object_new_string(s->thp));
+	if (s->modes.online == ONLINE_GUEST)
+		json_object_object_add(cmd, "online",
+				       json_object_new_string(s->zone == ZONE_KERNEL ? "online_kernel" : "online_movable"));
 	for (int i = 0; i < s->npops; i++) {
 		struct json_object *p = json_object_new_object();
 		json_object_object_add(p, "name", json_object_new_string(s->pops[i].name));
@@ -174,6 +177,35 @@ static int get_str(struct json_object *o, const char *key, bool required, char *
 	return 0;
 }
 
+/* {"mode","unit","params":{NAME: VALUE}}: bounded, sanitised, names and
+ * values of parameters as words */
+static int hello_driver(struct json_object *d, struct guest_hello *h, struct err *e)
+{
+	struct json_object *p;
+	if (!json_object_is_type(d, json_type_object))
+		return err_set(e, "not an object");
+	if (get_str(d, "mode", true, h->driver_mode, sizeof(h->driver_mode), e) < 0 ||
+	    get_int(d, "unit", UINT64_C(1) << 40, &h->driver_unit, e) < 0)
+		return -1;
+	if (h->driver_mode[0] && strcmp(h->driver_mode, "sbm") && strcmp(h->driver_mode, "bbm"))
+		return err_set(e, "mode \"%s\" is neither sbm nor bbm", h->driver_mode);
+	if (!json_object_object_get_ex(d, "params", &p) || !json_object_is_type(p, json_type_object))
+		return err_set(e, "\"params\" is missing or not an object");
+	size_t n = 0;
+	json_object_object_foreach(p, key, val) {
+		char k[64], v[64];
+		if (!json_object_is_type(val, json_type_string))
+			return err_set(e, "params: \"%.40s\" is not a string", key);
+		sanitize(key, k, sizeof(k));
+		sanitize(json_object_get_string(val), v, sizeof(v));
+		int w = snprintf(h->driver_params + n, sizeof(h->driver_params) - n, "%s%s=%s", n ? " " : "", k, v);
+		if (w < 0 || (size_t)w >= sizeof(h->driver_params) - n)
+			return err_set(e, "params: more than %zu bytes", sizeof(h->driver_params) - 1);
+		n += (size_t)w;
+	}
+	return 0;
+}
+
 int proto_hello(struct json_object *msg, struct guest_hello *h, struct err *e)
 {
 	uint64_t proto;
@@ -186,6 +218,7 @@ int proto_hello(struct json_object *msg, struct guest_hello *h, struct err *e)
 			       h->proto, VMS_PROTO_VERSION);
 	if (get_str(msg, "program", true, h->program, sizeof(h->program), e) < 0 ||
 	    get_str(msg, "kernel", true, h->kernel, sizeof(h->kernel), e) < 0 ||
+	    get_str(msg, "version", false, h->version, sizeof(h->version), e) < 0 ||
 	    get_str(msg, "thp", false, h->thp, sizeof(h->thp), e) < 0 ||
 	    get_int(msg, "memory_block_size", UINT64_C(1) << 40, &h->memory_block_size, e) < 0)
 		return err_wrap(e, "guest hello");
@@ -200,6 +233,8 @@ int proto_hello(struct json_object *msg, struct guest_hello *h, struct err *e)
 	if (json_object_object_get_ex(msg, "uptime_ms", &v) &&
 	    get_int(msg, "uptime_ms", UINT64_C(1) << 40, &h->uptime_ms, e) < 0)
 		return err_wrap(e, "guest hello");
+	if (json_object_object_get_ex(msg, "driver", &v) && hello_driver(v, h, e) < 0)
+		return err_wrap(e, "guest hello: driver");
 	return 0;
 }
 

@@ -16,9 +16,14 @@ struct guest_hello {
 	int proto;
 	char program[64];
 	char kernel[128];
+	char version[160];         /* uname -v: "#1 SMP ... Debian 6.1.192-3 (...)" */
 	uint64_t memory_block_size;
 	char thp[64];
 	uint64_t uptime_ms;        /* guest uptime at hello: its kernel's boot */
+	/* what the driver runs with, read back by the guest (guest/driver.c) */
+	char driver_mode[8];       /* "sbm", "bbm"; "" not seen */
+	uint64_t driver_unit;      /* its sub-block or big block size */
+	char driver_params[400];   /* "virtio_mem.force_bbm=N memory_hotplug.online_policy=..." */
 };
 
 struct pop_state {

@@ -314,6 +314,36 @@ static void classify_page(const struct scenario *s, const struct guest_state *st
 		 "declared (%s)", how, words, dump, pg->kc.unmeasured, v->declared);
 }
 
+void classify_units(struct block_verdict *v, size_t n, uint64_t per_unit)
+{
+	if (per_unit < 2)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].reason != VMS_REASON_NOT_RETRIED && v[i].reason != VMS_REASON_UNKNOWN)
+			continue;
+		/* the first block of the same big block with a reason of its own:
+		 * the kernel gave up the big block there */
+		const struct block_verdict *why = NULL;
+		for (size_t k = 0; k < n && !why; k++)
+			if (v[k].block / per_unit == v[i].block / per_unit && v[k].unit_of < 0 &&
+			    v[k].reason != VMS_REASON_NOT_RETRIED && v[k].reason != VMS_REASON_UNKNOWN)
+				why = &v[k];
+		if (!why)
+			continue;
+		char own[sizeof(v[i].evidence)];
+		snprintf(own, sizeof(own), "%s", v[i].evidence);
+		if (v[i].owner < 0)  /* pages of its own keep their owner */
+			v[i].owner = why->owner;
+		v[i].reason = why->reason;
+		v[i].unit_of = (int64_t)why->block;
+		snprintf(v[i].basis, sizeof(v[i].basis), "big-block");
+		snprintf(v[i].evidence, sizeof(v[i].evidence),
+			 "in the big block of block %" PRIu64 " (Big Block Mode unplugs %" PRIu64 " blocks at once), "
+			 "which stays for %s; of its own: %.300s",
+			 why->block, per_unit, vms_reason_name(why->reason), own);
+	}
+}
+
 void classify_block(const struct scenario *s, const struct guest_state *st, const struct stuck_block *sb,
 		    const char *zone, struct block_verdict *v)
 {
@@ -322,6 +352,7 @@ void classify_block(const struct scenario *s, const struct guest_state *st, cons
 	v->released_by = -1;
 	v->owner = -1;
 	v->known_bug = -1;
+	v->unit_of = -1;
 
 	/* without counters for the whole state, every verdict says why */
 	if (st->attributed && strcmp(st->counters, "measured") != 0)

@@ -50,6 +50,7 @@ struct block_verdict {
 	uint64_t busy_flags;        /* kpageflags of the busy page the reason rests on */
 	bool has_busy_flags;
 	int known_bug;              /* index in known-bugs.ini, -1: none */
+	int64_t unit_of;            /* Big Block Mode: stays with this block of its big block; -1 */
 	/* reason memory-block-not-removed: the memory block left behind (block
 	 * is its first device block in the region); it "went" when Linux no
 	 * longer has it */
@@ -72,6 +73,12 @@ struct block_verdict {
  * "Normal", ...) or "". */
 void classify_block(const struct scenario *s, const struct guest_state *st, const struct stuck_block *sb,
 		    const char *zone, struct block_verdict *v);
+
+/* Big Block Mode unplugs whole big blocks of `per_unit` device blocks: a
+ * block with no reason of its own (not tried, nothing named) stays because
+ * another block of its big block does, and takes that block's reason (and
+ * its owner, when it holds none of our pages), saying so. */
+void classify_units(struct block_verdict *v, size_t n, uint64_t per_unit);
 
 /* After the sysfs second opinion: a block alloc_contig_range refused,
  * that sysfs offline then took, with no extra reference on its busy page,

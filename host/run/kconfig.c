@@ -73,6 +73,9 @@ int kconfig_check_text(const char *text, const char *path, struct scenario *s, s
 		s->npops--;
 		p--;
 	}
+	for (int i = 0; i < s->nwhen; i++)  /* [expect config X] */
+		if (s->when[i].kind == WHEN_CONFIG)
+			s->when[i].config = kconfig_value(text, s->when[i].arg);
 	for (size_t i = 0; i < sizeof(evidence_needs) / sizeof(evidence_needs[0]); i++)
 		if (!kconfig_value(text, evidence_needs[i].opt) && out->nnotes < KCONFIG_MAX_NOTES)
 			snprintf(out->notes[out->nnotes++], sizeof(out->notes[0]), "CONFIG_%s missing: %s",

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "run/report.h"
+#include "run/run.h"
 
 #define J_INT(v) json_object_new_int64((int64_t)(v))
 #define J_STR(v) json_object_new_string(v)
@@ -37,6 +38,8 @@ static struct json_object *state_json(const struct report *r, const struct guest
 		}
 		if (p->note[0])
 			json_object_object_add(pj, "note", J_STR(p->note));
+		if (p->not_shown[0])
+			json_object_object_add(pj, "not_shown", J_STR(p->not_shown));
 		json_object_array_add(pops, pj);
 	}
 	json_object_object_add(o, "populations", pops);
@@ -106,6 +109,15 @@ struct json_object *report_to_json(const struct report *r)
 	json_object_object_add(sc, "name", J_STR(s->name));
 	json_object_object_add(sc, "path", J_STR(s->path));
 	json_object_object_add(sc, "zone", J_STR(zone_name(s->zone)));
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "driver", J_STR(driver_mode_name(s->modes.driver)));
+	json_object_object_add(m, "online_policy", J_STR(online_policy_name(s->modes.online)));
+	json_object_object_add(m, "memory_backend", J_STR(s->modes.backend));
+	char params[400];
+	run_mode_params(s, params, sizeof(params));
+	json_object_object_add(m, "kernel_params", J_STR(params[0] == ' ' ? params + 1 : params));
+	json_object_object_add(sc, "modes", m);
+	json_object_object_add(sc, "expect_applied", J_STR(r->expect_applied));
 	json_object_object_add(o, "scenario", sc);
 
 	struct json_object *vm = json_object_new_object();
@@ -116,7 +128,15 @@ struct json_object *report_to_json(const struct report *r)
 	json_object_object_add(vm, "boot_memory", J_INT(s->boot_memory));
 	json_object_object_add(vm, "kernel", J_STR(r->kernel));
 	json_object_object_add(vm, "kernel_release", J_STR(r->kernel_release));
+	json_object_object_add(vm, "kernel_version", J_STR(r->kernel_version));
 	json_object_object_add(vm, "guest_program", J_STR(r->guest_program));
+	if (r->have_driver) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "mode", J_STR(r->driver_mode));
+		json_object_object_add(d, "unit", J_INT(r->driver_unit));
+		json_object_object_add(d, "params", J_STR(r->driver_params));
+		json_object_object_add(vm, "driver", d);
+	}
 	json_object_object_add(o, "vm", vm);
 
 	if (r->have_region) {
@@ -144,12 +164,25 @@ struct json_object *report_to_json(const struct report *r)
 		json_object_object_add(sj, "reached", json_object_new_boolean(st->reached));
 		json_object_object_add(sj, "elapsed_ms", J_INT(st->elapsed_ms));
 		json_object_object_add(sj, "kicks", J_INT(st->kicks));
+		json_object_object_add(sj, "driver", J_STR(r->scn->steps[i].driver == STEP_SYSFS ? "sysfs" : "virtio-mem"));
+		if (r->scn->steps[i].driver == STEP_SYSFS) {
+			struct json_object *off = json_object_new_array();
+			for (int k = 0; k < st->noffline; k++) {
+				struct json_object *oj = json_object_new_object();
+				json_object_object_add(oj, "memory_block", J_INT(st->offlined[k].index));
+				json_object_object_add(oj, "result", J_STR(st->offlined[k].result));
+				json_object_array_add(off, oj);
+			}
+			json_object_object_add(sj, "sysfs_offline", off);
+		}
 		json_object_object_add(sj, "state", st->have_state ? state_json(r, &st->state) : NULL);
 		struct json_object *stayed = json_object_new_array();
 		for (size_t k = 0; k < st->nverdicts; k++) {
 			const struct block_verdict *v = &st->verdicts[k];
 			struct json_object *vj = json_object_new_object();
 			json_object_object_add(vj, "block", J_INT(v->block));
+			if (v->unit_of >= 0)
+				json_object_object_add(vj, "unit_of", J_INT(v->unit_of));
 			json_object_object_add(vj, "addr", J_INT(r->region.addr + v->block * r->region.block_size));
 			if (r->memory_block_size)
 				json_object_object_add(vj, "memory_block",
@@ -245,6 +278,17 @@ struct json_object *report_to_json(const struct report *r)
 	json_object_object_add(cfg, "notes", notes);
 	json_object_object_add(o, "kernel_config", cfg);
 	json_object_object_add(o, "not_shown", ns);
+	struct json_object *inv = json_object_new_array();
+	for (int i = 0; i < VMS_NINVARIANTS; i++) {
+		struct json_object *ij = json_object_new_object();
+		json_object_object_add(ij, "name", J_STR(r->inv[i].name ? r->inv[i].name : ""));
+		json_object_object_add(ij, "rule", J_STR(r->inv[i].rule ? r->inv[i].rule : ""));
+		json_object_object_add(ij, "status", J_STR(r->inv[i].status == INV_VIOLATED ? "violated"
+							   : r->inv[i].status == INV_NOT_SHOWN ? "not-shown" : "held"));
+		json_object_object_add(ij, "detail", J_STR(r->inv[i].detail));
+		json_object_array_add(inv, ij);
+	}
+	json_object_object_add(o, "invariants", inv);
 	struct json_object *f = json_object_new_array(), *w = json_object_new_array();
 	for (int i = 0; i < r->nfindings; i++)
 		json_object_array_add(f, J_STR(r->findings[i]));

@@ -106,7 +106,8 @@ static void reasons_table(const struct report *r, const struct step_report *st, 
 		for (int i = 0; i < st->nreleased; i++)
 			fprintf(out, " %s", st->released[i]);
 		fprintf(out, "; afterwards%s the device was at %s\n",
-			st->nverdicts && st->verdicts[0].sysfs[0] ? " (and after the sysfs second opinion)" : "",
+			st->noffline ? " (each release followed by sysfs offline again)"
+			: st->nverdicts && st->verdicts[0].sysfs[0] ? " (and after the sysfs second opinion)" : "",
 			format_size(st->size_final, a, sizeof(a)));
 	}
 	fprintf(out, "  %-11s %-13s %-6s %-8s %-16s %-24s %-34s %s\n", "blocks", "address", "memblk", "zone", "owner",
@@ -184,6 +185,18 @@ void report_write_text(const struct report *r, FILE *out)
 	fprintf(out, "  vm       %s backend, %s, accel %s, %d cpus, boot memory %s\n", r->backend,
 		r->hypervisor[0] ? r->hypervisor : "?", r->accel[0] ? r->accel : "?", s->cpus,
 		format_size(s->boot_memory, a, sizeof(a)));
+	if (r->expect_applied[0])
+		fprintf(out, "  expect   [expect] and, for this kernel (%s): [expect %s]\n",
+			r->kernel_version[0] ? r->kernel_version : "?", r->expect_applied);
+	if (r->have_driver) {
+		const struct scn_modes *m = &s->modes;
+		fprintf(out, "  driver   %s%s%s (asked %s); online policy %s; memory backend %s\n",
+			strcmp(r->driver_mode, "bbm") == 0 ? "Big Block Mode, blocks of "
+			: strcmp(r->driver_mode, "sbm") == 0 ? "Sub Block Mode, sub-blocks of " : "mode not shown",
+			r->driver_mode[0] ? format_size(r->driver_unit, a, sizeof(a)) : "", "",
+			driver_mode_name(m->driver), online_policy_name(m->online), m->backend);
+		fprintf(out, "           read back: %s\n", r->driver_params[0] ? r->driver_params : "no parameters");
+	}
 	if (r->have_region) {
 		const char *zone = "";
 		if (r->have_populate && r->populate.nmblocks)
@@ -209,6 +222,13 @@ void report_write_text(const struct report *r, FILE *out)
 				format_size(st->size_before, b, sizeof(b)), format_size(st->size_after, c, sizeof(c)),
 				secs(st->elapsed_ms, t[0], sizeof(t[0])), st->kicks,
 				st->reached ? "reached" : "NOT reached");
+			if (r->scn->steps[i].driver == STEP_SYSFS) {
+				fprintf(out, "  %-16s sysfs offline first:", "");
+				for (int k = 0; k < st->noffline; k++)
+					fprintf(out, " memory%" PRIu64 " %s%s", st->offlined[k].index, st->offlined[k].result,
+						k + 1 < st->noffline ? "," : "");
+				fprintf(out, "%s\n", st->noffline ? "" : " none online");
+			}
 		}
 	}
 	for (int i = 0; i < r->nsteps; i++) {
@@ -238,6 +258,10 @@ void report_write_text(const struct report *r, FILE *out)
 		fprintf(out, " %s %s,", r->steps[i].name, secs(r->steps[i].elapsed_ms, t[3], sizeof(t[3])));
 	fprintf(out, " total %s\n", secs(r->total_ms, t[0], sizeof(t[0])));
 
+	fprintf(out, "\ninvariants (kept by every kernel, whatever the scenario expects):\n");
+	for (int i = 0; i < VMS_NINVARIANTS; i++)
+		if (r->inv[i].name)
+			fprintf(out, "  %-9s %s: %s\n", inv_status_name(r->inv[i].status), r->inv[i].name, r->inv[i].detail);
 	if (r->n_not_shown) {
 		fprintf(out, "\nNOT SHOWN (neither passed nor failed):\n");
 		for (int i = 0; i < r->n_not_shown; i++)

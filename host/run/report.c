@@ -12,6 +12,7 @@ void report_init(struct report *r, const struct scenario *s)
 {
 	memset(r, 0, sizeof(*r));
 	r->scn = s;
+	r->expect = s->expect;
 	r->status = RUN_COMPLETE;
 	r->verdict = VERDICT_ERROR;
 	r->t0_ms = now_ms();
@@ -68,7 +69,7 @@ static void check_data(struct report *r, const struct guest_state *st, const cha
 {
 	for (int i = 0; i < st->npops; i++) {
 		const struct pop_state *p = &st->pops[i];
-		if (p->corrupted > r->scn->max_corrupted) {
+		if (p->corrupted > r->expect.max_corrupted) {
 			if (p->has_first_bad)
 				finding(r, "%s: population %s has %" PRIu64 " corrupted pages (first: %s mapping, page %" PRIu64 ")",
 					when, p->name, p->corrupted, p->first_bad_mapping, p->first_bad_page);
@@ -94,23 +95,25 @@ static void block_range(uint64_t first, uint64_t last, char *buf, size_t len)
 		snprintf(buf, len, "blocks %" PRIu64 "-%" PRIu64, first, last);
 }
 
-/* The blocks that stayed, against [expect]: may-stay, after-release,
- * may-stay-after-release. One finding per run of adjacent blocks that stayed
- * for the same owner, reason and known bug. */
+/* The blocks that stayed, against [expect] (with the [expect WHEN]s that
+ * hold for this kernel): may-stay, after-release, may-stay-after-release.
+ * One finding per run of adjacent blocks that stayed for the same owner,
+ * reason and known bug. */
 static void judge_blocks(struct report *r, struct step_report *st)
 {
 	const struct scenario *s = r->scn;
+	const struct scn_expect *x = &r->expect;
 	for (size_t i = 0; i < st->nverdicts; i++) {
 		struct block_verdict *v = &st->verdicts[i];
 		const char *who = verdict_who(r, v);
 		v->known_bug = r->known_bugs ? known_bugs_match(r->known_bugs, s, v) : -1;
 		const char *bug = v->known_bug >= 0 ? r->known_bugs->bugs[v->known_bug].name : "";
-		v->expected = s->unplug == UNPLUG_ANY || stay_allowed(s->may_stay, s->n_may_stay, who, (int)v->reason, bug);
+		v->expected = x->unplug == UNPLUG_ANY || stay_allowed(x->may_stay, x->n_may_stay, who, (int)v->reason, bug);
 		v->expected_after_release = true;
 		if (v->stayed_after_release)
 			v->expected_after_release =
-				s->after_release == UNPLUG_ANY ||
-				stay_allowed(s->may_stay_after_release, s->n_may_stay_after_release, who, (int)v->reason, bug);
+				x->after_release == UNPLUG_ANY ||
+				stay_allowed(x->may_stay_after_release, x->n_may_stay_after_release, who, (int)v->reason, bug);
 	}
 	for (size_t i = 0; i < st->nverdicts;) {
 		const struct block_verdict *v = &st->verdicts[i];
@@ -151,12 +154,74 @@ static void judge_blocks(struct report *r, struct step_report *st)
 	}
 }
 
+/* A [vm] mode the scenario asked for and the kernel did not take: the run
+ * did not show what the scenario is about. */
+static bool mode_missing(struct report *r, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool mode_missing(struct report *r, const char *key, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (r->n_not_shown < (int)(sizeof(r->not_shown) / sizeof(r->not_shown[0])))
+		snprintf(r->not_shown[r->n_not_shown++], sizeof(r->not_shown[0]), "[vm] %s: %s", key, why);
+	return true;
+}
+
+/* "NAME=VALUE" of the guest's read-back, or NULL */
+static const char *param_value(const struct report *r, const char *name, char *buf, size_t len)
+{
+	char key[80];
+	snprintf(key, sizeof(key), "%s=", name);
+	for (const char *p = r->driver_params; (p = strstr(p, key)); p++)
+		if (p == r->driver_params || p[-1] == ' ') {
+			snprintf(buf, len, "%.*s", (int)strcspn(p + strlen(key), " "), p + strlen(key));
+			return buf;
+		}
+	return NULL;
+}
+
+/* Every mode asked for, against what the guest read back. */
+static bool modes_missing(struct report *r)
+{
+	const struct scn_modes *m = &r->scn->modes;
+	bool missing = false;
+	char v[64];
+	if (!r->have_driver)
+		return false;  /* never got that far: the run's error says why */
+	if (m->driver != DRIVER_AUTO && strcmp(r->driver_mode, driver_mode_name(m->driver)) != 0)
+		missing |= mode_missing(r, "driver-mode", "%s asked, the driver runs %s", driver_mode_name(m->driver),
+					r->driver_mode[0] ? r->driver_mode : "in a mode it did not log");
+	if (m->online == ONLINE_AUTO_MOVABLE &&
+	    !(param_value(r, "memory_hotplug.online_policy", v, sizeof(v)) && strcmp(v, "auto-movable") == 0))
+		missing |= mode_missing(r, "online-policy", "auto-movable asked, the kernel's policy is %s",
+					param_value(r, "memory_hotplug.online_policy", v, sizeof(v)) ? v : "not shown");
+	if (m->memmap_on_memory >= 0 && !(param_value(r, "memory_hotplug.memmap_on_memory", v, sizeof(v)) &&
+					  (v[0] == 'Y') == (m->memmap_on_memory == 1)))
+		missing |= mode_missing(r, "memmap-on-memory", "%s asked, the kernel has %s",
+					m->memmap_on_memory ? "yes" : "no",
+					param_value(r, "memory_hotplug.memmap_on_memory", v, sizeof(v)) ? v : "no such parameter");
+	if (m->bbm_safe_unplug >= 0 && !(param_value(r, "virtio_mem.bbm_safe_unplug", v, sizeof(v)) &&
+					 (v[0] == 'Y') == (m->bbm_safe_unplug == 1)))
+		missing |= mode_missing(r, "bbm-safe-unplug", "%s asked, the driver has %s",
+					m->bbm_safe_unplug ? "yes" : "no",
+					param_value(r, "virtio_mem.bbm_safe_unplug", v, sizeof(v)) ? v : "no such parameter");
+	if (m->bbm_block_size && r->driver_unit != m->bbm_block_size)
+		missing |= mode_missing(r, "bbm-block-size", "%" PRIu64 " bytes asked, the driver's unit is %" PRIu64,
+					m->bbm_block_size, r->driver_unit);
+	return missing;
+}
+
 void report_evaluate(struct report *r)
 {
 	const struct scenario *s = r->scn;
 	char a[32], b[32], c[32];
 	r->nfindings = r->nwarnings = 0;
 	r->n_not_shown = 0;
+	scenario_expect_for(s, r->kernel_version, r->kernel_release, &r->expect, r->expect_applied,
+			    sizeof(r->expect_applied));
 	memset(r->pop_not_shown, 0, sizeof(r->pop_not_shown));
 	for (int i = 0; i < r->config.n_not_shown; i++)
 		snprintf(r->not_shown[r->n_not_shown++], sizeof(r->not_shown[0]), "%s", r->config.not_shown[i]);
@@ -188,7 +253,7 @@ void report_evaluate(struct report *r)
 		struct step_report *st = &r->steps[i];
 		char when[96];
 		snprintf(when, sizeof(when), "after step %s", st->name);
-		if (!st->reached && !st->state.attributed && s->unplug == UNPLUG_COMPLETE)
+		if (!st->reached && !st->state.attributed && r->expect.unplug == UNPLUG_COMPLETE)
 			finding(r, "step %s: the device stayed at %s, %s was requested (%s could not be unplugged)", st->name,
 				format_size(st->size_after, a, sizeof(a)), format_size(st->requested, b, sizeof(b)),
 				format_size(st->size_after - (st->size_after > st->requested ? st->requested : st->size_after),
@@ -210,26 +275,32 @@ void report_evaluate(struct report *r)
 		warning(r, "%s", r->config.notes[i]);
 	/* must-stay: over the whole run, a case that never showed is a failure,
 	 * unless the kernel could not build it (then it is reported not shown) */
-	for (int m = 0; m < s->n_must_stay && r->status == RUN_COMPLETE; m++) {
+	for (int m = 0; m < r->expect.n_must_stay && r->status == RUN_COMPLETE; m++) {
 		bool dropped = true;
 		for (int p = 0; p < s->npops; p++)
-			dropped &= strcmp(s->pops[p].name, s->must_stay[m]) != 0 || r->pop_not_shown[p];
+			dropped &= strcmp(s->pops[p].name, r->expect.must_stay[m]) != 0 || r->pop_not_shown[p];
 		if (dropped)
 			continue;
 		bool shown = false;
 		for (int i = 0; i < r->nsteps; i++)
 			for (size_t k = 0; k < r->steps[i].nverdicts; k++)
 				shown |= r->steps[i].verdicts[k].owner >= 0 &&
-					 strcmp(s->pops[r->steps[i].verdicts[k].owner].name, s->must_stay[m]) == 0;
+					 strcmp(s->pops[r->steps[i].verdicts[k].owner].name, r->expect.must_stay[m]) == 0;
 		if (!shown)
 			finding(r, "population %s was expected to keep blocks plugged and none stayed: its case was not shown",
-				s->must_stay[m]);
+				r->expect.must_stay[m]);
 	}
+	invariants_check(r, r->inv);
+	for (int i = 0; i < VMS_NINVARIANTS; i++)  /* data and sizes: findings of their own above */
+		if (r->inv[i].status == INV_VIOLATED && i != VMS_INV_STAMPS_VERIFY && i != VMS_INV_SIZES_AGREE)
+			finding(r, "invariant %s violated: %s", r->inv[i].name, r->inv[i].detail);
 	if (r->verdict == VERDICT_SKIP && !r->have_populate)
 		return;  /* decided before the run: the kernel can build nothing */
 	bool none_shown = s->npops > 0 && r->have_populate;
 	for (int p = 0; p < s->npops && p < VMS_MAX_POPULATIONS; p++)
 		none_shown &= r->pop_not_shown[p];
+	if (modes_missing(r))
+		none_shown = true;  /* whatever happened, it was not in the mode asked */
 	if (r->status != RUN_COMPLETE)
 		r->verdict = VERDICT_ERROR;
 	else if (r->nfindings)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "link/protocol.h"
 #include "run/classify.h"
+#include "run/invariants.h"
 #include "run/kconfig.h"
 #include "run/known-bugs.h"
 #include "scenario/scenario.h"
@@ -28,6 +29,9 @@ struct step_report {
 	uint64_t requested, size_before, size_after;
 	uint64_t elapsed_ms;
 	unsigned kicks;            /* requested-size rewritten to retry at once */
+	/* driver = sysfs: each memory block's offline, as first tried */
+	struct offline_result offlined[64];
+	int noffline;
 	bool reached;              /* device size == requested */
 	bool have_state;
 	struct guest_state state;  /* the guest's view after the step */
@@ -72,6 +76,15 @@ struct report {
 	size_t ntimeline;
 	uint64_t boot_ms, plug_ms, populate_ms, total_ms;
 	uint64_t host_cpu_ms, host_max_rss_kb;
+	char kernel_version[64];   /* "6.1.192": Debian's package version from uname -v, else the release's */
+	/* the expectations for this kernel: [expect] and the [expect WHEN]s that held */
+	struct scn_expect expect;
+	char expect_applied[300];
+	/* the driver's mode and parameters, as the guest read them back */
+	char driver_mode[8];       /* "sbm", "bbm"; "" not seen */
+	uint64_t driver_unit;      /* its sub-block or big block size */
+	char driver_params[400];
+	bool have_driver;
 	uint64_t guest_boot_ms;   /* the guest kernel's uptime at hello */  /* this program's own, QEMU not counted */
 	/* how far the run got */
 	enum run_status status;
@@ -85,6 +98,7 @@ struct report {
 	char not_shown[2 * VMS_MAX_POPULATIONS][200];
 	int n_not_shown;
 	bool pop_not_shown[VMS_MAX_POPULATIONS];  /* by scenario index */
+	struct invariant inv[VMS_NINVARIANTS];     /* the rules every kernel keeps (run/invariants.h) */
 	char findings[REPORT_MAX_FINDINGS][256];   /* why it failed */
 	int nfindings;
 	char warnings[REPORT_MAX_FINDINGS][256];   /* what weakens the result */

@@ -27,14 +27,47 @@ void run_options_default(struct run_options *o)
 	o->accel = ACCEL_AUTO;
 	o->kick_ms = 1000;
 	o->settle_kicks = 2;
+	o->busy_ms = 15000;
+}
+
+/* The kernel parameters of the scenario's modes (virtio_mem.* reach the
+ * module through the guest's finit_module, guest/system.c). */
+void run_mode_params(const struct scenario *s, char *buf, size_t len)
+{
+	const struct scn_modes *m = &s->modes;
+	size_t n = 0;
+	buf[0] = 0;
+#define PARAM(...) (n += (size_t)snprintf(buf + n, n < len ? len - n : 0, " " __VA_ARGS__))
+	const char *state = s->zone == ZONE_KERNEL ? "online_kernel" : "online_movable";
+	if (m->online == ONLINE_AUTO_MOVABLE)
+		state = "online";
+	else if (m->online == ONLINE_GUEST)
+		state = "offline";
+	PARAM("memhp_default_state=%s", state);
+	if (m->online == ONLINE_AUTO_MOVABLE)
+		PARAM("memory_hotplug.online_policy=auto-movable");
+	if (m->auto_movable_ratio >= 0)
+		PARAM("memory_hotplug.auto_movable_ratio=%d", m->auto_movable_ratio);
+	if (m->memmap_on_memory >= 0)
+		PARAM("memory_hotplug.memmap_on_memory=%d", m->memmap_on_memory);
+	if (m->driver == DRIVER_BBM)
+		PARAM("virtio_mem.force_bbm=1");
+	if (m->bbm_block_size)
+		PARAM("virtio_mem.bbm_block_size=%" PRIu64, m->bbm_block_size);
+	if (m->bbm_safe_unplug >= 0)
+		PARAM("virtio_mem.bbm_safe_unplug=%d", m->bbm_safe_unplug);
+#undef PARAM
+	if (n >= len)
+		buf[0] = 0;  /* cannot happen with the sizes above; never half a parameter */
 }
 
 void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t len)
 {
 	/* quiet: the serial console is slow under TCG; panic=-1 with QEMU's
 	 * -no-reboot turns a guest panic into QEMU's exit, never a hang. */
-	snprintf(buf, len, "console=ttyS0 quiet panic=-1 memhp_default_state=%s vmemstress.idle=%d%s%s%s%s",
-		 s->zone == ZONE_KERNEL ? "online_kernel" : "online_movable", GUEST_IDLE_S,
+	char modes[400];
+	run_mode_params(s, modes, sizeof(modes));
+	snprintf(buf, len, "console=ttyS0 quiet panic=-1%s vmemstress.idle=%d%s%s%s%s", modes, GUEST_IDLE_S,
 		 s->kernel_cmdline[0] ? " " : "", s->kernel_cmdline, extra && *extra ? " " : "", extra ? extra : "");
 }
 
@@ -118,23 +151,44 @@ static int64_t guest_activity(struct ctx *c, struct err *e)
 	return r < 0 ? -2 : n;
 }
 
+/* How long the evidence rules of wait_size() let the kernel go without
+ * moving the size: busy_ms, or six times what it took to show the first
+ * sign in this wait when that is longer (a loaded machine). */
+static uint64_t evidence_ms(const struct ctx *c, uint64_t first_sign)
+{
+	return 6 * first_sign > c->o->busy_ms ? 6 * first_sign : c->o->busy_ms;
+}
+
 /* Wait until the device's size equals `target`, bounded by timeout_ms.
  * When neither the size moves nor the kernel is trying any more, rewrite
  * requested-size (the "kick"): the guest driver then retries at once
  * instead of on its 50-300 s timer. A kick counts as quiet only when the
  * guest's trace shows the kernel tried after it and failed; settle_kicks
  * quiet kicks in a row end the wait (returns 1). A kick the kernel did not
- * act on at all (busy or slow machine) does not count: the next comes after
- * a longer pause, up to the timeout. Without tracing in the guest, the size
- * alone decides, with more patience. */
-static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool kick, uint64_t *size,
-		     unsigned *kicks, struct err *e)
+ * act on at all (busy machine, or a block refused before any traced
+ * attempt) is not quiet: the next comes after a longer pause, and
+ * settle_kicks+1 of those in a row settle the wait too, once the kernel
+ * showed any sign in this wait and the size has not moved for
+ * evidence_ms(). A kernel that keeps trying without moving the size that
+ * long is refusing, not progressing (a retry loop on a block that cannot
+ * go): its activity no longer holds off the kicks. Without tracing in the guest,
+ * the size alone decides, with more patience. Once the size is down to
+ * `enough` (above target: after a release, what was there less the blocks
+ * that release could free), the rest settled before: one more kick, and
+ * the wait ends after a pause without progress. */
+static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t timeout_ms, bool kick,
+		     uint64_t *size, unsigned *kicks, struct err *e)
 {
 	uint64_t start = now_ms(), deadline = start + timeout_ms, last_change = start, last_report = start;
+	uint64_t last_size_change = start;
+	/* how long the kernel took to show anything in this wait: on a slow or
+	 * loaded machine the evidence rules below wait that much longer */
+	uint64_t first_sign = 0;
 	uint64_t last = UINT64_MAX, last_poll = 0, pause_ms = c->o->kick_ms;
 	int64_t last_activity = -1;
 	bool activity_known = kick, tried = false;
-	unsigned quiet_kicks = 0, settle = c->o->settle_kicks;
+	unsigned quiet_kicks = 0, untouched = 0, settle = c->o->settle_kicks;
+	bool soft = false;  /* down to `enough`: settling the rest quickly */
 	*kicks = 0;
 	for (;;) {
 		if (c->vm.ops->get_size(&c->vm, size, e) < 0)
@@ -142,14 +196,25 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 		report_sample(c->r, target, *size);
 		uint64_t now = now_ms();
 		if (*size != last) {
+			if (last != UINT64_MAX && !first_sign)
+				first_sign = now - start;
 			last = *size;
-			last_change = now;
-			quiet_kicks = 0;
+			last_change = last_size_change = now;
+			quiet_kicks = untouched = 0;
 			tried = true;
 			pause_ms = c->o->kick_ms;
 		}
 		if (*size == target)
 			return 0;
+		if (enough > target && *size <= enough && !soft && !c->o->settle_patient) {
+			/* all the release could free went; the rest settled before
+			 * it: one more kick, one pause, and the wait ends */
+			soft = true;
+			quiet_kicks = untouched = 0;
+			settle = 1;
+			pause_ms = c->o->kick_ms;
+			last_change = now - pause_ms;
+		}
 		if (vms_interrupted)
 			return err_set(e, "interrupted");
 		if (now >= deadline)
@@ -162,8 +227,12 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 				activity_known = false;  /* no trace in this guest: size alone */
 				settle = c->o->settle_kicks * 3;
 			} else if (last_activity >= 0 && a != last_activity) {
-				last_change = now;  /* the kernel is trying: not quiet */
 				tried = true;
+				untouched = 0;
+				if (!first_sign)
+					first_sign = now - start;
+				if (now - last_size_change < evidence_ms(c, first_sign) || c->o->settle_patient)
+					last_change = now;  /* the kernel is trying: not quiet */
 			}
 			last_activity = a;
 			last_poll = now;
@@ -173,9 +242,19 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 				if (quiet_kicks >= settle)
 					return 1;  /* settled: the kernel tried and nothing moved */
 				quiet_kicks++;
+				untouched = 0;
 				pause_ms = c->o->kick_ms;
-			} else if (pause_ms < 16 * c->o->kick_ms) {
-				pause_ms *= 2;  /* no reaction yet: give it longer */
+			} else {
+				/* no reaction: a busy machine, or a block refused before any
+				 * traced attempt (an unmovable page found at isolation). Give
+				 * it longer each time; untouched across settle+1 kicks with
+				 * growing pauses, it is settled */
+				bool long_enough = soft || (first_sign && now - last_size_change >= evidence_ms(c, first_sign));
+				if (!c->o->settle_patient && long_enough && (untouched > settle || (soft && untouched)))
+					return 1;
+				untouched++;
+				if (pause_ms < 16 * c->o->kick_ms)
+					pause_ms *= 2;
 			}
 			if (c->vm.ops->set_requested(&c->vm, target, e) < 0)
 				return -1;
@@ -192,6 +271,16 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t timeout_ms, bool k
 		if (c->vm.ops->wait_event(&c->vm, 250, e) < 0)
 			return -1;
 	}
+}
+
+/* The kernel's version for [expect release ...]: Debian names its package
+ * version in uname -v ("... Debian 6.1.192-3 ..."), its uname -r only the
+ * ABI (6.1.0-57); other kernels' uname -r starts with the version. */
+static void kernel_version(const struct guest_hello *h, char *buf, size_t len)
+{
+	const char *d = strstr(h->version, "Debian ");
+	const char *v = d && d[7] >= '0' && d[7] <= '9' ? d + 7 : h->kernel;
+	snprintf(buf, len, "%.*s", (int)strspn(v, "0123456789."), v);
 }
 
 static int phase_boot(struct ctx *c, uint64_t t0)
@@ -214,6 +303,8 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 		.accel = c->o->accel, .cpus = c->s->cpus, .boot_memory = c->s->boot_memory,
 		.region_size = c->s->region_size, .initial_size = c->s->initial_size,
 		.block_size = c->s->block_size, .sockdir = sockdir, .outdir = c->o->outdir,
+		.mem_backend = c->s->modes.backend, .prealloc = c->s->modes.prealloc,
+		.unplugged_inaccessible = c->s->modes.unplugged_inaccessible,
 	};
 	uint64_t timeout = c->o->boot_timeout_ms ? c->o->boot_timeout_ms : c->s->boot_timeout_ms;
 	uint64_t deadline = t0 + timeout;
@@ -241,9 +332,14 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	if (pr < 0)
 		return fail_in(c, "boot", &e);
 	snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", h.kernel);
+	kernel_version(&h, r->kernel_version, sizeof(r->kernel_version));
 	snprintf(r->guest_program, sizeof(r->guest_program), "%s", h.program);
 	r->memory_block_size = h.memory_block_size;
 	r->guest_boot_ms = h.uptime_ms;
+	r->have_driver = h.driver_mode[0] || h.driver_params[0];
+	snprintf(r->driver_mode, sizeof(r->driver_mode), "%s", h.driver_mode);
+	r->driver_unit = h.driver_unit;
+	snprintf(r->driver_params, sizeof(r->driver_params), "%s", h.driver_params);
 	r->boot_ms = now_ms() - t0;
 	progress("guest up: kernel %s, %s, accel %s (%.1f s)", h.kernel, h.program, c->vm.accel,
 		 (double)r->boot_ms / 1000);
@@ -266,7 +362,7 @@ static int phase_plug(struct ctx *c)
 			r->region.addr, r->region.size, r->region.block_size);
 		return fail_in(c, "plug", &e);
 	}
-	int w = wait_size(c, c->s->initial_size, PLUG_TIMEOUT_MS, false, &size, &kicks, &e);
+	int w = wait_size(c, c->s->initial_size, c->s->initial_size, PLUG_TIMEOUT_MS, false, &size, &kicks, &e);
 	if (w != 0) {
 		if (w > 0) {
 			char a[32], b[32];
@@ -330,12 +426,15 @@ static int get_state(struct ctx *c, struct json_object *cmd, struct guest_state 
 
 /* Set the size again and wait for it: after a release the guest driver
  * then retries at once. */
-static int kick_and_wait(struct ctx *c, const struct scn_step *step, uint64_t *size, bool *reached, struct err *e)
+/* Kick and wait again, until the step's size or, when enough is above it,
+ * until the size is down to enough. */
+static int kick_and_wait(struct ctx *c, const struct scn_step *step, uint64_t enough, uint64_t *size, bool *reached,
+			 struct err *e)
 {
 	unsigned kicks;
 	if (c->vm.ops->set_requested(&c->vm, step->requested, e) < 0)
 		return -1;
-	int w = wait_size(c, step->requested, step->timeout_ms, true, size, &kicks, e);
+	int w = wait_size(c, step->requested, enough, step->timeout_ms, true, size, &kicks, e);
 	if (w < 0)
 		return -1;
 	*reached = w == 0;
@@ -401,17 +500,88 @@ struct confirmation {
 	bool reached;
 };
 
+/* Offline memory blocks through sysfs, each bounded by timeout_ms;
+ * results into res (at most 64). Returns how many went offline. */
+static int sysfs_offline(struct ctx *c, const uint64_t *mblocks, int n, unsigned timeout_ms,
+			 struct offline_result *res, struct err *e)
+{
+	struct json_object *msg;
+	if (guest_send(&c->link, proto_cmd_offline(mblocks, n, timeout_ms), e) < 0 ||
+	    guest_expect(&c->link, "offline", now_ms() + 30000 + (timeout_ms + 3000ull) * (uint64_t)n, &msg, e) < 0)
+		return -1;
+	int pr = proto_offline(msg, mblocks, n, res, e);
+	json_object_put(msg);
+	if (pr < 0)
+		return -1;
+	int offlined = 0;
+	for (int i = 0; i < n; i++)
+		offlined += strcmp(res[i].result, "offlined") == 0;
+	return offlined;
+}
+
+/* driver = sysfs: offline the region's online memory blocks from the top
+ * until enough are offline for the step's requested size (one that
+ * refuses is passed over for the next), each bounded by 5 s; the driver
+ * then takes offline memory first when requested-size drops. Results,
+ * when res is given, go there (at most 64). */
+static int sysfs_offline_for_step(struct ctx *c, const struct scn_step *step, const struct guest_state *now,
+				  uint64_t size, struct offline_result *res, int *nres, struct err *e)
+{
+	uint64_t mbs = c->r->memory_block_size, cand[64];
+	int ncand = 0;
+	for (size_t i = now->nmblocks; i-- > 0 && ncand < 64;)
+		if (strcmp(now->mblocks[i].state, "online") == 0)
+			cand[ncand++] = now->mblocks[i].index;
+	uint64_t want = size > step->requested ? (size - step->requested + mbs - 1) / mbs : 0;
+	unsigned timeout = step->timeout_ms < 5000 ? (unsigned)step->timeout_ms : 5000;
+	int done = 0, tried = 0;
+	progress("step %s: sysfs offline, %" PRIu64 " memory block%s wanted of %d online", step->name, want,
+		 want == 1 ? "" : "s", ncand);
+	while ((uint64_t)done < want && tried < ncand) {
+		int batch = (int)(want - (uint64_t)done);
+		if (batch > ncand - tried)
+			batch = ncand - tried;
+		struct offline_result out[64];
+		int r = sysfs_offline(c, cand + tried, batch, timeout, out, e);
+		if (r < 0)
+			return -1;
+		for (int i = 0; i < batch && res && *nres < 64; i++)
+			res[(*nres)++] = out[i];
+		done += r;
+		tried += batch;
+	}
+	return done;
+}
+
+/* The unit a block stays with when another of it is refused: a big block
+ * in Big Block Mode, a memory block for sysfs offline; in device blocks. */
+static uint64_t unplug_unit(const struct ctx *c, const struct scn_step *step)
+{
+	uint64_t bs = c->r->region.block_size, unit = bs;
+	if (strcmp(c->r->driver_mode, "bbm") == 0 && c->r->driver_unit > unit)
+		unit = c->r->driver_unit;
+	if (step->driver == STEP_SYSFS && c->r->memory_block_size > unit)
+		unit = c->r->memory_block_size;
+	return bs ? unit / bs : 1;
+}
+
 /* A reason for each block that stayed, from what the kernel shows, and
  * one for each memory block left behind. */
-static void name_reasons(struct ctx *c, struct step_report *st)
+static void name_reasons(struct ctx *c, const struct scn_step *step, struct step_report *st)
 {
 	const struct guest_state *gs = &st->state;
 	uint64_t *left = xcalloc(gs->nmblocks ? gs->nmblocks : 1, sizeof(*left));
 	size_t nleft = left_behind(c, gs, left, gs->nmblocks);
 	st->nverdicts = gs->nstuck + nleft;
 	st->verdicts = xcalloc(st->nverdicts ? st->nverdicts : 1, sizeof(*st->verdicts));
-	for (size_t i = 0; i < gs->nstuck; i++)
-		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), &st->verdicts[i]);
+	for (size_t i = 0; i < gs->nstuck; i++) {
+		struct block_verdict *v = &st->verdicts[i];
+		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), v);
+		for (int k = 0; k < st->noffline; k++)  /* sysfs was the path itself */
+			if (st->offlined[k].index == memory_block_of(c, v->block))
+				snprintf(v->sysfs, sizeof(v->sysfs), "%s", st->offlined[k].result);
+	}
+	classify_units(st->verdicts, gs->nstuck, unplug_unit(c, step));
 	for (size_t i = 0; i < nleft; i++) {
 		struct block_verdict *v = &st->verdicts[gs->nstuck + i];
 		const struct mem_block *m = mblock_find(gs, left[i]);
@@ -424,6 +594,7 @@ static void name_reasons(struct ctx *c, struct step_report *st)
 		v->owner = -1;
 		v->released_by = -1;
 		v->known_bug = -1;
+		v->unit_of = -1;
 		v->reason = VMS_REASON_MEMORY_BLOCK_NOT_REMOVED;
 		snprintf(v->basis, sizeof(v->basis), "memory-blocks");
 		snprintf(v->evidence, sizeof(v->evidence),
@@ -477,7 +648,19 @@ static int release_and_watch(struct ctx *c, const struct scn_step *step, struct 
 	snprintf(dropped, sizeof(dropped), "%s", rel.pops[p].dropped);
 	guest_state_free(&rel);  /* its data checks count in the state after the kick */
 	snprintf(st->released[st->nreleased++], sizeof(st->released[0]), "%s", name);
-	if (kick_and_wait(c, step, &k->size, &k->reached, e) < 0)
+	if (step->driver == STEP_SYSFS) {  /* the same path again: offline first */
+		const struct guest_state *now = st->nreleased > 1 ? &k->cur : &st->state;
+		if (sysfs_offline_for_step(c, step, now, k->size, NULL, NULL, e) < 0)
+			return -1;
+	}
+	/* wait only for what this release could free: its blocks still plugged */
+	const struct guest_state *before = st->nreleased > 1 ? &k->cur : &st->state;
+	uint64_t its = 0;
+	for (size_t i = 0; i < st->nverdicts; i++)
+		its += st->verdicts[i].owner == p && before->map[st->verdicts[i].block] == VMS_BLOCK_PLUGGED_C;
+	its *= c->r->region.block_size;
+	uint64_t enough = k->size > its ? k->size - its : 0;
+	if (kick_and_wait(c, step, enough > step->requested ? enough : step->requested, &k->size, &k->reached, e) < 0)
 		return -1;
 	guest_state_free(&k->cur);
 	if (get_state(c, proto_cmd_state(label, true), &k->cur, e) < 0)
@@ -567,14 +750,8 @@ static int sysfs_second_opinion(struct ctx *c, const struct scn_step *step, stru
 	if (nmb == 0)
 		return 0;
 	progress("step %s: sysfs offline of %d memory block%s (second opinion)", step->name, nmb, nmb == 1 ? "" : "s");
-	struct json_object *msg;
 	struct offline_result res[64];
-	if (guest_send(&c->link, proto_cmd_offline(mblocks, nmb, 5000), e) < 0 ||
-	    guest_expect(&c->link, "offline", now_ms() + 30000 + 8000ull * (uint64_t)nmb, &msg, e) < 0)
-		return -1;
-	int pr = proto_offline(msg, mblocks, nmb, res, e);
-	json_object_put(msg);
-	if (pr < 0)
+	if (sysfs_offline(c, mblocks, nmb, 5000, res, e) < 0)
 		return -1;
 	for (size_t i = 0; i < st->nverdicts; i++) {
 		struct block_verdict *v = &st->verdicts[i];
@@ -590,7 +767,7 @@ static int sysfs_second_opinion(struct ctx *c, const struct scn_step *step, stru
 	bool offlined = false;
 	for (int j = 0; j < nmb; j++)
 		offlined |= strcmp(res[j].result, "offlined") == 0;
-	if (offlined && kick_and_wait(c, step, &k->size, &k->reached, e) < 0)
+	if (offlined && kick_and_wait(c, step, step->requested, &k->size, &k->reached, e) < 0)
 		return -1;
 	guest_state_free(&k->cur);
 	char label[128];
@@ -606,11 +783,12 @@ static int sysfs_second_opinion(struct ctx *c, const struct scn_step *step, stru
 static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, struct step_report *st, struct err *e)
 {
 	struct confirmation k = { .size = st->size_after, .reached = st->reached };
-	name_reasons(c, st);
+	name_reasons(c, step, st);
 	if (release_owners(c, step, st, &k, e) < 0)
 		return -1;
 	census_still_staying(c, st, &k.cur);
-	int nmb = sysfs_second_opinion(c, step, st, &k, e);
+	/* a sysfs step took that path already: no second opinion from it */
+	int nmb = step->driver == STEP_SYSFS ? 0 : sysfs_second_opinion(c, step, st, &k, e);
 	if (nmb < 0)
 		return -1;
 	if (st->nreleased || nmb) {
@@ -637,11 +815,21 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	uint64_t t = now_ms();
 	if (c->vm.ops->get_size(&c->vm, &st->size_before, &e) < 0)
 		return fail_in(c, phase, &e);
+	if (step->driver == STEP_SYSFS) {
+		/* the memory blocks as they are now */
+		struct guest_state now;
+		if (get_state(c, proto_cmd_state(step->name, false), &now, &e) < 0)
+			return fail_in(c, phase, &e);
+		int off = sysfs_offline_for_step(c, step, &now, st->size_before, st->offlined, &st->noffline, &e);
+		guest_state_free(&now);
+		if (off < 0)
+			return fail_in(c, phase, &e);
+	}
 	progress("step %s: requested-size %s (now %s)", step->name, format_size(step->requested, a, sizeof(a)),
 		 format_size(st->size_before, b, sizeof(b)));
 	if (c->vm.ops->set_requested(&c->vm, step->requested, &e) < 0)
 		return fail_in(c, phase, &e);
-	int w = wait_size(c, step->requested, step->timeout_ms, true, &st->size_after, &st->kicks, &e);
+	int w = wait_size(c, step->requested, step->requested, step->timeout_ms, true, &st->size_after, &st->kicks, &e);
 	st->elapsed_ms = now_ms() - t;
 	if (w < 0)
 		return fail_in(c, phase, &e);

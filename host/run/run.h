@@ -19,6 +19,11 @@ struct run_options {
 	uint64_t boot_timeout_ms;   /* 0: the scenario's */
 	uint64_t kick_ms;           /* rewrite requested-size when no progress for this long */
 	unsigned settle_kicks;      /* give up a step after this many kicks without progress */
+	uint64_t busy_ms;           /* the kernel busy this long without moving the size (or six
+				     * times its first sign in the wait, if longer): its retries
+				     * are refusals, and untouched blocks are settled */
+	bool settle_patient;        /* --settle patient: no busy_ms, no settling of untouched
+				     * blocks, no early end after a release (to compare) */
 };
 
 void run_options_default(struct run_options *o);
@@ -26,6 +31,9 @@ void run_options_default(struct run_options *o);
 int run_scenario(const struct run_options *o, const struct scenario *s, struct report *r);
 
 /* The kernel command line for a scenario (exposed for tests). */
+/* The kernel parameters of the scenario's [vm] modes (memhp_default_state,
+ * memory_hotplug.*, virtio_mem.*), each with a leading space. */
+void run_mode_params(const struct scenario *s, char *buf, size_t len);
 void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t len);
 
 #endif

@@ -37,6 +37,8 @@ struct parse_ctx {
 	/* pointers to the section being filled */
 	struct scn_population *pop;
 	struct scn_step *step;
+	struct scn_expect *expect;    /* [expect] or an [expect WHEN]'s */
+	unsigned *expect_set;         /* an [expect WHEN]'s EXPECT_SET_*; NULL for [expect] */
 	bool have_expect, have_vm, have_scenario;
 };
 
@@ -199,6 +201,64 @@ static int set_choice(struct parse_ctx *c, const char *sec, const char *key, con
 	return fail(c, sec, key, "\"%s\" is not one of: %s", v, list);
 }
 
+static int set_bool(struct parse_ctx *c, const char *sec, const char *key, const char *v, int *out)
+{
+	static const char *const yn[] = { "no", "yes", NULL };
+	return set_choice(c, sec, key, v, yn, out);
+}
+
+/* [vm] keys of the driver's and QEMU's modes: 1 set, 0 bad, -1 not one */
+static int set_mode(struct parse_ctx *c, const char *sec, const char *key, const char *v, struct scn_modes *m)
+{
+	int i;
+	if (strcmp(key, "driver-mode") == 0) {
+		static const char *const modes[] = { "auto", "sbm", "bbm", NULL };
+		if (!set_choice(c, sec, key, v, modes, &i))
+			return 0;
+		m->driver = (enum driver_mode)i;
+		return 1;
+	}
+	if (strcmp(key, "bbm-block-size") == 0)
+		return set_size(c, sec, key, v, &m->bbm_block_size);
+	if (strcmp(key, "bbm-safe-unplug") == 0)
+		return set_bool(c, sec, key, v, &m->bbm_safe_unplug);
+	if (strcmp(key, "online-policy") == 0) {
+		static const char *const policies[] = { "zone", "auto-movable", "guest", NULL };
+		if (!set_choice(c, sec, key, v, policies, &i))
+			return 0;
+		m->online = (enum online_policy)i;
+		return 1;
+	}
+	if (strcmp(key, "auto-movable-ratio") == 0) {
+		char *end;
+		errno = 0;
+		long n = strtol(v, &end, 10);
+		if (errno || *end || !*v || n < 0 || n > 100000)
+			return fail(c, sec, key, "\"%s\" is not a percentage from 0 to 100000", v);
+		m->auto_movable_ratio = (int)n;
+		return 1;
+	}
+	if (strcmp(key, "memmap-on-memory") == 0)
+		return set_bool(c, sec, key, v, &m->memmap_on_memory);
+	if (strcmp(key, "memory-backend") == 0) {
+		static const char *const backends[] = { "ram", "memfd", "file", NULL };
+		if (!set_choice(c, sec, key, v, backends, &i))
+			return 0;
+		snprintf(m->backend, sizeof(m->backend), "%s", backends[i]);
+		return 1;
+	}
+	if (strcmp(key, "prealloc") == 0)
+		return set_bool(c, sec, key, v, &m->prealloc);
+	if (strcmp(key, "unplugged-inaccessible") == 0) {
+		static const char *const ui[] = { "on", "off", "auto", NULL };
+		if (!set_choice(c, sec, key, v, ui, &i))
+			return 0;
+		snprintf(m->unplugged_inaccessible, sizeof(m->unplugged_inaccessible), "%s", ui[i]);
+		return 1;
+	}
+	return -1;
+}
+
 static bool valid_name(const char *n)
 {
 	if (!*n || strlen(n) > VMS_MAX_NAME)
@@ -210,6 +270,44 @@ static bool valid_name(const char *n)
 	return true;
 }
 
+/* "release < 6.5", "release >= 6.12", "flavour rt", "config PREEMPT_RT" */
+static int begin_expect_when(struct parse_ctx *c, const char *section, const char *when)
+{
+	struct scenario *s = c->s;
+	if (s->nwhen == SCN_MAX_WHEN)
+		return fail(c, section, NULL, "more than %d [expect WHEN] sections", SCN_MAX_WHEN);
+	struct scn_expect_when *w = &s->when[s->nwhen];
+	memset(w, 0, sizeof(*w));
+	char what[16], op[64], arg[64], extra[8];
+	int n = sscanf(when, "%15s %63s %63s %7s", what, op, arg, extra);
+	bool ok = false;
+	if (n == 3 && strcmp(what, "release") == 0 && (strcmp(op, "<") == 0 || strcmp(op, ">=") == 0)) {
+		w->kind = op[0] == '<' ? WHEN_RELEASE_BELOW : WHEN_RELEASE_FROM;
+		ok = strspn(arg, "0123456789.") == strlen(arg) && arg[0] >= '0' && arg[0] <= '9';
+		snprintf(w->arg, sizeof(w->arg), "%s", arg);
+	} else if (n == 2 && (strcmp(what, "flavour") == 0 || strcmp(what, "config") == 0)) {
+		w->kind = what[0] == 'f' ? WHEN_FLAVOUR : WHEN_CONFIG;
+		const char *a = strncmp(op, "CONFIG_", 7) == 0 ? op + 7 : op;
+		ok = a[0] && strspn(a, w->kind == WHEN_CONFIG ? "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+							       : "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(a);
+		snprintf(w->arg, sizeof(w->arg), "%s", a);
+	}
+	if (!ok)
+		return fail(c, section, NULL, "\"%s\" is not a kernel condition (release < 6.5, release >= 6.12, "
+			    "flavour rt, config PREEMPT_RT)", when);
+	for (int i = 0; i < s->nwhen; i++)
+		if (s->when[i].kind == w->kind && strcmp(s->when[i].arg, w->arg) == 0)
+			return fail(c, section, NULL, "the same condition as line %d", s->when[i].line);
+	snprintf(w->text, sizeof(w->text), "%s", when);
+	w->line = c->section_line;
+	w->add.unplug = w->add.after_release = UNPLUG_COMPLETE;
+	w->config = '?';  /* until a kernel config is read */
+	c->expect = &w->add;
+	c->expect_set = &w->set;
+	s->nwhen++;
+	return 1;
+}
+
 static int begin_section(struct parse_ctx *c, const char *section)
 {
 	struct scenario *s = c->s;
@@ -217,6 +315,8 @@ static int begin_section(struct parse_ctx *c, const char *section)
 	c->nseen = 0;
 	c->pop = NULL;
 	c->step = NULL;
+	c->expect = NULL;
+	c->expect_set = NULL;
 	const char *name = NULL;
 	if (strncmp(section, "population ", 11) == 0)
 		name = section + 11;
@@ -247,17 +347,22 @@ static int begin_section(struct parse_ctx *c, const char *section)
 		c->step->line = c->section_line;
 		c->step->timeout_ms = 120000;
 		c->step->requested = STEP_NO_SIZE;  /* required: check() says when missing */
+	} else if (strncmp(section, "expect ", 7) == 0) {
+		return begin_expect_when(c, section, section + 7);
 	} else if (strcmp(section, "vm") == 0 || strcmp(section, "expect") == 0 ||
 		   strcmp(section, "scenario") == 0) {
 		bool *seen = section[0] == 'v' ? &c->have_vm : section[0] == 'e' ? &c->have_expect : &c->have_scenario;
 		if (*seen)
 			return fail(c, section, NULL, "section appears twice");
 		*seen = true;
-		if (section[0] == 'e')
+		if (section[0] == 'e') {
 			s->expect_line = c->section_line;
+			c->expect = &s->expect;
+		}
 	} else {
 		return fail(c, section, NULL,
-			    "unknown section (known: [scenario], [vm], [population NAME], [step NAME], [expect])");
+			    "unknown section (known: [scenario], [vm], [population NAME], [step NAME], [expect], "
+			    "[expect WHEN])");
 	}
 	return 1;
 }
@@ -307,6 +412,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 			if (!set_choice(c, section, key, value, zones, &z))
 				return 0;
 			s->zone = (enum zone)z;
+			s->zone_given = true;
 			return 1;
 		}
 		if (strcmp(key, "thp") == 0) {
@@ -317,6 +423,9 @@ static int handler(void *user, const char *section, const char *key, const char 
 			snprintf(s->thp, sizeof(s->thp), "%s", modes[m]);
 			return 1;
 		}
+		int r = set_mode(c, section, key, value, &s->modes);
+		if (r >= 0)
+			return r;
 		if (strcmp(key, "boot-timeout") == 0)
 			return set_duration(c, section, key, value, &s->boot_timeout_ms);
 		if (strcmp(key, "kernel-cmdline") == 0)
@@ -342,35 +451,48 @@ static int handler(void *user, const char *section, const char *key, const char 
 			return set_size(c, section, key, value, &c->step->requested);
 		if (strcmp(key, "timeout") == 0)
 			return set_duration(c, section, key, value, &c->step->timeout_ms);
-	} else if (strcmp(section, "expect") == 0) {
+		if (strcmp(key, "driver") == 0) {
+			static const char *const drivers[] = { "virtio-mem", "sysfs", NULL };
+			int d;
+			if (!set_choice(c, section, key, value, drivers, &d))
+				return 0;
+			c->step->driver = (enum step_driver)d;
+			return 1;
+		}
+	} else if (c->expect) {
+		struct scn_expect *x = c->expect;
+		unsigned dummy, *set = c->expect_set ? c->expect_set : &dummy;
 		if (strcmp(key, "unplug") == 0) {
 			static const char *const modes[] = { "complete", "any", NULL };
 			int m;
 			if (!set_choice(c, section, key, value, modes, &m))
 				return 0;
-			s->unplug = (enum unplug_expect)m;
+			x->unplug = (enum unplug_expect)m;
+			*set |= EXPECT_SET_UNPLUG;
 			return 1;
 		}
 		if (strcmp(key, "may-stay") == 0)
-			return set_rules(c, section, key, value, s->may_stay, &s->n_may_stay);
+			return set_rules(c, section, key, value, x->may_stay, &x->n_may_stay);
 		if (strcmp(key, "may-stay-after-release") == 0)
-			return set_rules(c, section, key, value, s->may_stay_after_release, &s->n_may_stay_after_release);
+			return set_rules(c, section, key, value, x->may_stay_after_release, &x->n_may_stay_after_release);
 		if (strcmp(key, "after-release") == 0) {
 			static const char *const modes[] = { "complete", "any", NULL };
 			int m;
 			if (!set_choice(c, section, key, value, modes, &m))
 				return 0;
-			s->after_release = (enum unplug_expect)m;
+			x->after_release = (enum unplug_expect)m;
+			*set |= EXPECT_SET_AFTER_RELEASE;
 			return 1;
 		}
 		if (strcmp(key, "must-stay") == 0) {
 			char buf[512];
 			snprintf(buf, sizeof(buf), "%s", value);
-			s->n_must_stay = 0;
+			x->n_must_stay = 0;
+			*set |= EXPECT_SET_MUST_STAY;
 			for (char *save, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-				if (s->n_must_stay == VMS_MAX_POPULATIONS || strlen(tok) > VMS_MAX_NAME)
+				if (x->n_must_stay == VMS_MAX_POPULATIONS || strlen(tok) > VMS_MAX_NAME)
 					return fail(c, section, key, "bad list");
-				snprintf(s->must_stay[s->n_must_stay++], sizeof(s->must_stay[0]), "%s", tok);
+				snprintf(x->must_stay[x->n_must_stay++], sizeof(x->must_stay[0]), "%s", tok);
 			}
 			return 1;
 		}
@@ -380,7 +502,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 			unsigned long long n = strtoull(value, &end, 10);
 			if (errno || *end || !*value || value[0] == '-')
 				return fail(c, section, key, "\"%s\" is not a page count", value);
-			s->max_corrupted = n;
+			x->max_corrupted = n;
+			*set |= EXPECT_SET_MAX_CORRUPTED;
 			return 1;
 		}
 	}
@@ -400,9 +523,11 @@ static void defaults(struct scenario *s, const char *path)
 	s->block_size = 2ull << 20;
 	s->zone = ZONE_MOVABLE;
 	snprintf(s->thp, sizeof(s->thp), "madvise");
+	s->modes = (struct scn_modes){ .bbm_safe_unplug = -1, .auto_movable_ratio = -1, .memmap_on_memory = -1,
+				       .prealloc = -1, .backend = "ram" };
 	s->boot_timeout_ms = 180000;
-	s->unplug = UNPLUG_COMPLETE;
-	s->after_release = UNPLUG_COMPLETE;
+	s->expect.unplug = UNPLUG_COMPLETE;
+	s->expect.after_release = UNPLUG_COMPLETE;
 }
 
 /* Whole-file checks, after every key was read. */
@@ -421,6 +546,17 @@ static int check(struct scenario *s, struct err *e)
 			       s->path, format_size(s->region_size, a, sizeof(a)), format_size(bs, b, sizeof(b)));
 	if (s->initial_size == 0)
 		s->initial_size = s->region_size;
+	if (s->modes.online == ONLINE_AUTO_MOVABLE && s->zone_given)
+		return err_set(e, "%s: [vm] zone: the kernel picks the zone of each block under online-policy = auto-movable; "
+			       "leave zone out", s->path);
+	if (s->modes.online != ONLINE_AUTO_MOVABLE && s->modes.auto_movable_ratio >= 0)
+		return err_set(e, "%s: [vm] auto-movable-ratio: only with online-policy = auto-movable", s->path);
+	if (s->modes.driver == DRIVER_SBM && (s->modes.bbm_block_size || s->modes.bbm_safe_unplug >= 0))
+		return err_set(e, "%s: [vm] bbm-block-size and bbm-safe-unplug are Big Block Mode's: not with driver-mode = sbm",
+			       s->path);
+	if (s->modes.bbm_block_size && (s->modes.bbm_block_size & (s->modes.bbm_block_size - 1)))
+		return err_set(e, "%s: [vm] bbm-block-size: %s is not a power of two", s->path,
+			       format_size(s->modes.bbm_block_size, a, sizeof(a)));
 	if (s->initial_size > s->region_size || s->initial_size % bs)
 		return err_set(e, "%s: [vm] initial-size: %s must be a multiple of block-size and at most region-size",
 			       s->path, format_size(s->initial_size, a, sizeof(a)));
@@ -450,27 +586,33 @@ static int check(struct scenario *s, struct err *e)
 			return err_set(e, "%s:%d: [population %s]: secretmem needs [vm] zone = kernel (its pages can never go into ZONE_MOVABLE)",
 				       s->path, s->pops[i].line, s->pops[i].name);
 	/* names in [expect] must be populations */
-	const struct { struct stay_rule *r; int n; const char *key; } lists[] = {
-		{ s->may_stay, s->n_may_stay, "may-stay" },
-		{ s->may_stay_after_release, s->n_may_stay_after_release, "may-stay-after-release" },
-	};
-	for (size_t l = 0; l < 2; l++)
-		for (int i = 0; i < lists[l].n; i++) {
-			const char *who = lists[l].r[i].who;
-			bool ok = strcmp(who, "*") == 0 || strcmp(who, "unowned") == 0;
+	for (int w = -1; w < s->nwhen; w++) {
+		const struct scn_expect *x = w < 0 ? &s->expect : &s->when[w].add;
+		char sec[120];
+		snprintf(sec, sizeof(sec), "%s%s", w < 0 ? "expect" : "expect ", w < 0 ? "" : s->when[w].text);
+		int line = w < 0 ? s->expect_line : s->when[w].line;
+		const struct { const struct stay_rule *r; int n; const char *key; } lists[] = {
+			{ x->may_stay, x->n_may_stay, "may-stay" },
+			{ x->may_stay_after_release, x->n_may_stay_after_release, "may-stay-after-release" },
+		};
+		for (size_t l = 0; l < 2; l++)
+			for (int i = 0; i < lists[l].n; i++) {
+				const char *who = lists[l].r[i].who;
+				bool ok = strcmp(who, "*") == 0 || strcmp(who, "unowned") == 0;
+				for (int p = 0; p < s->npops && !ok; p++)
+					ok = strcmp(s->pops[p].name, who) == 0;
+				if (!ok)
+					return err_set(e, "%s:%d: [%s] %s: \"%s\" is not a population of this scenario (nor unowned or *)",
+						       s->path, line, sec, lists[l].key, who);
+			}
+		for (int i = 0; i < x->n_must_stay; i++) {
+			bool ok = false;
 			for (int p = 0; p < s->npops && !ok; p++)
-				ok = strcmp(s->pops[p].name, who) == 0;
+				ok = strcmp(s->pops[p].name, x->must_stay[i]) == 0;
 			if (!ok)
-				return err_set(e, "%s:%d: [expect] %s: \"%s\" is not a population of this scenario (nor unowned or *)",
-					       s->path, s->expect_line, lists[l].key, who);
+				return err_set(e, "%s:%d: [%s] must-stay: \"%s\" is not a population of this scenario", s->path,
+					       line, sec, x->must_stay[i]);
 		}
-	for (int i = 0; i < s->n_must_stay; i++) {
-		bool ok = false;
-		for (int p = 0; p < s->npops && !ok; p++)
-			ok = strcmp(s->pops[p].name, s->must_stay[i]) == 0;
-		if (!ok)
-			return err_set(e, "%s:%d: [expect] must-stay: \"%s\" is not a population of this scenario", s->path,
-				       s->expect_line, s->must_stay[i]);
 	}
 	if (s->nsteps == 0)
 		return err_set(e, "%s: no [step NAME] section: nothing would be unplugged", s->path);
@@ -517,4 +659,87 @@ int scenario_load(const char *path, struct scenario *s, struct err *e)
 const char *zone_name(enum zone z)
 {
 	return z == ZONE_KERNEL ? "kernel" : "movable";
+}
+
+const char *driver_mode_name(enum driver_mode m)
+{
+	return m == DRIVER_SBM ? "sbm" : m == DRIVER_BBM ? "bbm" : "auto";
+}
+
+const char *online_policy_name(enum online_policy p)
+{
+	return p == ONLINE_AUTO_MOVABLE ? "auto-movable" : p == ONLINE_GUEST ? "guest" : "zone";
+}
+
+int version_cmp(const char *a, const char *b)
+{
+	for (int part = 0; part < 3; part++) {
+		char *ea, *eb;
+		unsigned long x = strtoul(a, &ea, 10), y = strtoul(b, &eb, 10);
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (*ea != '.' || *eb != '.')
+			return 0;
+		a = ea + 1;
+		b = eb + 1;
+	}
+	return 0;
+}
+
+/* Does WHEN hold? 1 yes, 0 no, -1 cannot be told (no config read). */
+static int when_holds(const struct scn_expect_when *w, const char *version, const char *release)
+{
+	if (w->kind != WHEN_CONFIG && !(w->kind == WHEN_FLAVOUR ? release : version)[0])
+		return -1;  /* the kernel never said (the run ended before its hello) */
+	switch (w->kind) {
+	case WHEN_RELEASE_BELOW:
+		return version_cmp(version, w->arg) < 0;
+	case WHEN_RELEASE_FROM:
+		return version_cmp(version, w->arg) >= 0;
+	case WHEN_FLAVOUR: {  /* a whole word of uname -r: 6.1.0-57-rt-amd64 */
+		size_t n = strlen(w->arg);
+		for (const char *p = strstr(release, w->arg); p; p = strstr(p + 1, w->arg))
+			if ((p == release || p[-1] == '-' || p[-1] == '+') && (p[n] == 0 || p[n] == '-'))
+				return 1;
+		return 0;
+	}
+	case WHEN_CONFIG:
+		return w->config == '?' ? -1 : w->config != 0;
+	}
+	return 0;
+}
+
+void scenario_expect_for(const struct scenario *s, const char *version, const char *release, struct scn_expect *out,
+			 char *applied, size_t len)
+{
+	*out = s->expect;
+	size_t n = 0;
+	if (len)
+		applied[0] = 0;
+	for (int i = 0; i < s->nwhen; i++) {
+		const struct scn_expect_when *w = &s->when[i];
+		int holds = when_holds(w, version, release);
+		if (holds && n < len)
+			n += (size_t)snprintf(applied + n, len - n, "%s%s%s", n ? "; " : "", w->text,
+					      holds > 0 ? ""
+					      : w->kind == WHEN_CONFIG ? " (not decided: no kernel config)"
+								       : " (not decided: the kernel is unknown)");
+		if (holds <= 0)
+			continue;
+		const struct scn_expect *a = &w->add;
+		for (int k = 0; k < a->n_may_stay && out->n_may_stay < SCN_MAX_RULES; k++)
+			out->may_stay[out->n_may_stay++] = a->may_stay[k];
+		for (int k = 0; k < a->n_may_stay_after_release && out->n_may_stay_after_release < SCN_MAX_RULES; k++)
+			out->may_stay_after_release[out->n_may_stay_after_release++] = a->may_stay_after_release[k];
+		if (w->set & EXPECT_SET_UNPLUG)
+			out->unplug = a->unplug;
+		if (w->set & EXPECT_SET_AFTER_RELEASE)
+			out->after_release = a->after_release;
+		if (w->set & EXPECT_SET_MAX_CORRUPTED)
+			out->max_corrupted = a->max_corrupted;
+		if (w->set & EXPECT_SET_MUST_STAY) {
+			memcpy(out->must_stay, a->must_stay, sizeof(out->must_stay));
+			out->n_must_stay = a->n_must_stay;
+		}
+	}
 }

@@ -425,6 +425,11 @@ static int lv_daemon_check(virConnectPtr conn, const char *uri, struct lv_daemon
 
 static int lv_start(struct vm *vm, const struct vm_config *c, uint64_t deadline, struct err *e)
 {
+	/* the domain XML names none of these: refuse rather than ignore */
+	if ((c->mem_backend && *c->mem_backend && strcmp(c->mem_backend, "ram") != 0) || c->prealloc >= 0 ||
+	    (c->unplugged_inaccessible && *c->unplugged_inaccessible))
+		return err_set(e, "the libvirt backend does not set the scenario's memory-backend, prealloc or "
+			       "unplugged-inaccessible; run it with --backend qemu");
 	struct lv *l = xcalloc(1, sizeof(*l));
 	vm->priv = l;
 	vm->guest_fd = -1;

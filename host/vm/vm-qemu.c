@@ -24,7 +24,7 @@ struct qemu {
 	struct child proc;
 	struct qmp qmp;
 	FILE *qmp_log;
-	char qmp_path[200], guest_path[200], log_path[600];
+	char qmp_path[200], guest_path[200], mem_path[200], log_path[600];
 };
 
 bool kvm_usable(void)
@@ -129,10 +129,18 @@ static void build_argv(struct argv *a, const struct vm_config *c, const struct q
 	arg(a, "-object");
 	/* reserve=off: the region is sparse on the host (a 64 GiB region on a
 	 * small machine), pages come as the guest plugs them */
-	arg(a, "memory-backend-ram,id=vmem0,size=%" PRIu64 "M,reserve=off", c->region_size / mib);
+	const char *backend = c->mem_backend && *c->mem_backend ? c->mem_backend : "ram";
+	if (strcmp(backend, "file") == 0)  /* shared, in the private directory; unlinked once QEMU runs */
+		arg(a, "memory-backend-file,id=vmem0,size=%" PRIu64 "M,reserve=off,share=on,mem-path=%s",
+		    c->region_size / mib, q->mem_path);
+	else
+		arg(a, "memory-backend-%s,id=vmem0,size=%" PRIu64 "M,reserve=off", backend, c->region_size / mib);
 	arg(a, "-device");
-	arg(a, "virtio-mem-pci,id=%s,memdev=vmem0,node=1,requested-size=%" PRIu64 "M,block-size=%" PRIu64 "K",
-	    DEVICE_ID, c->initial_size / mib, c->block_size / 1024);
+	arg(a, "virtio-mem-pci,id=%s,memdev=vmem0,node=1,requested-size=%" PRIu64 "M,block-size=%" PRIu64 "K%s%s%s",
+	    DEVICE_ID, c->initial_size / mib, c->block_size / 1024,
+	    c->prealloc < 0 ? "" : c->prealloc ? ",prealloc=on" : ",prealloc=off",
+	    c->unplugged_inaccessible && *c->unplugged_inaccessible ? ",unplugged-inaccessible=" : "",
+	    c->unplugged_inaccessible ? c->unplugged_inaccessible : "");
 	arg(a, "-device");
 	arg(a, "virtio-serial-pci");
 	arg(a, "-chardev");
@@ -201,6 +209,7 @@ static int qemu_start(struct vm *vm, const struct vm_config *c, uint64_t deadlin
 	q->qmp.fd = -1;
 	snprintf(q->qmp_path, sizeof(q->qmp_path), "%s/qmp.sock", c->sockdir);
 	snprintf(q->guest_path, sizeof(q->guest_path), "%s/guest.sock", c->sockdir);
+	snprintf(q->mem_path, sizeof(q->mem_path), "%s/region.mem", c->sockdir);
 	snprintf(q->log_path, sizeof(q->log_path), "%s/qemu.log", c->outdir);
 	char qmplog[600];
 	snprintf(qmplog, sizeof(qmplog), "%s/qmp.log", c->outdir);
@@ -252,6 +261,7 @@ static int qemu_start(struct vm *vm, const struct vm_config *c, uint64_t deadlin
 	 * directory). */
 	unlink(q->qmp_path);
 	unlink(q->guest_path);
+	unlink(q->mem_path);
 	fcntl(vm->guest_fd, F_SETFL, O_NONBLOCK);
 
 	struct json_object *ret = NULL, *v;
@@ -355,6 +365,7 @@ static void qemu_stop(struct vm *vm)
 		fclose(q->qmp_log);
 	unlink(q->qmp_path);
 	unlink(q->guest_path);
+	unlink(q->mem_path);
 	free(q);
 	vm->priv = NULL;
 }

@@ -17,6 +17,9 @@ struct vm_config {
 	enum accel_pref accel;
 	int cpus;
 	uint64_t boot_memory, region_size, initial_size, block_size;
+	const char *mem_backend;   /* the region's backend: "ram", "memfd", "file" */
+	int prealloc;              /* virtio-mem-pci prealloc: -1 QEMU's default */
+	const char *unplugged_inaccessible;  /* "on", "off", "auto"; "" QEMU's default */
 	const char *sockdir;       /* private 0700 directory for sockets */
 	const char *outdir;        /* console.log, qemu.log, qmp.log go here */
 };

@@ -404,6 +404,39 @@ static void untried_blocks_by_pageblocks_and_worker(void **state)
 	assert_non_null(strstr(v.evidence, "virtio-mem worker: not running"));
 }
 
+/* Big Block Mode: blocks with no reason of their own take the reason of
+ * the block where the kernel gave up their big block; their own pages keep
+ * their owner; other big blocks are left alone. */
+static void big_blocks(void **state)
+{
+	struct block_verdict v[5];
+	memset(v, 0, sizeof(v));
+	uint64_t blocks[5] = { 0, 1, 2, 4, 5 };
+	for (int i = 0; i < 5; i++)
+		v[i] = (struct block_verdict){ .block = blocks[i], .owner = -1, .reason = VMS_REASON_NOT_RETRIED,
+					       .unit_of = -1, .released_by = -1 };
+	v[0].owner = 1;
+	v[0].reason = VMS_REASON_GUP_REFERENCE;
+	v[1].owner = 2;  /* pages of another population, never tried */
+	v[4].reason = VMS_REASON_UNKNOWN;
+	classify_units(v, 5, 4);  /* big blocks of 4: {0,1,2} and {4,5} */
+	assert_int_equal(v[1].reason, VMS_REASON_GUP_REFERENCE);
+	assert_int_equal(v[1].owner, 2);
+	assert_int_equal(v[1].unit_of, 0);
+	assert_int_equal(v[2].reason, VMS_REASON_GUP_REFERENCE);
+	assert_int_equal(v[2].owner, 1);
+	assert_string_equal(v[2].basis, "big-block");
+	assert_non_null(strstr(v[2].evidence, "in the big block of block 0 (Big Block Mode unplugs 4 blocks at once), which stays for gup-reference"));
+	/* the other big block has no reason anywhere: nothing is made up */
+	assert_int_equal(v[3].reason, VMS_REASON_NOT_RETRIED);
+	assert_int_equal(v[3].unit_of, -1);
+	assert_int_equal(v[4].reason, VMS_REASON_UNKNOWN);
+	/* Sub Block Mode (a unit of one block): nothing changes */
+	v[2] = (struct block_verdict){ .block = 2, .owner = -1, .reason = VMS_REASON_NOT_RETRIED, .unit_of = -1 };
+	classify_units(v, 5, 1);
+	assert_int_equal(v[2].reason, VMS_REASON_NOT_RETRIED);
+}
+
 /* Isolation refused the block before any trace: the in-use page that is
  * neither on the LRU nor movable_ops, found by scanning, is the reason. */
 static void scanned_unmovable_page(void **state)
@@ -450,6 +483,7 @@ int main(void)
 		cmocka_unit_test(unowned_blocks),
 		cmocka_unit_test(untried_blocks_by_pageblocks_and_worker),
 		cmocka_unit_test(scanned_unmovable_page),
+		cmocka_unit_test(big_blocks),
 		cmocka_unit_test(reason_names_round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -213,6 +213,67 @@ static void cases_not_built_are_not_shown(void **state)
 	report_free(&r);
 }
 
+/* The invariants: held on a clean run, violated with their evidence
+ * (a finding each) whatever the scenario expects, not shown with why. */
+static void invariants_held_violated_not_shown(void **state)
+{
+	static struct report r;
+	base_report(&r);
+	r.steps[0].reached = true;
+	make_state(&r.steps[0].state, "UUUUUUUU", 0);
+	report_evaluate(&r);
+	assert_int_equal(r.inv[VMS_INV_PIN_NOT_MOVABLE].status, INV_NOT_SHOWN);
+	assert_non_null(strstr(r.inv[VMS_INV_PIN_NOT_MOVABLE].detail, "no population of this scenario holds long-term pins"));
+	assert_int_equal(r.inv[VMS_INV_NO_KERNEL_IN_MOVABLE].status, INV_HELD);
+	assert_int_equal(r.inv[VMS_INV_REFUSAL_HAS_REFERENCE].status, INV_HELD);
+	assert_int_equal(r.inv[VMS_INV_STAMPS_VERIFY].status, INV_HELD);
+	assert_int_equal(r.inv[VMS_INV_SIZES_AGREE].status, INV_HELD);
+	assert_int_equal(r.verdict, VERDICT_PASS);
+	char *text = render(&r);
+	assert_non_null(strstr(text, "  held      refusal-has-a-reference: "));
+	free(text);
+	report_free(&r);
+
+	/* pinned pages left in a Movable block; a page refused with no extra
+	 * reference; a kernel allocation in ZONE_MOVABLE */
+	base_report(&r);
+	snprintf(r.populate.pops[0].hold, sizeof(r.populate.pops[0].hold), "pin");
+	r.populate.held[0] = (struct held){ .block = 1, .pop = 0, .pages = 512 };
+	r.populate.nheld = 1;
+	r.steps[0].size_after = 4ull << 20;
+	make_state(&r.steps[0].state, "UUPPUUUU", 0);
+	struct block_verdict v[2] = {
+		{ .block = 2, .owner = 1, .reason = VMS_REASON_ISOLATION_FALSE_POSITIVE, .has_counters = true,
+		  .refcount = 2, .expected_refs = 2, .extra = 0, .unit_of = -1, .known_bug = -1, .released_by = -1 },
+		{ .block = 3, .owner = -1, .reason = VMS_REASON_UNMOVABLE_IN_MOVABLE, .unit_of = -1, .known_bug = -1,
+		  .released_by = -1, .evidence = "slab page 0x100600" },
+	};
+	r.steps[0].verdicts = calloc(2, sizeof(v));
+	memcpy(r.steps[0].verdicts, v, sizeof(v));
+	r.steps[0].nverdicts = 2;
+	report_evaluate(&r);
+	assert_int_equal(r.inv[VMS_INV_PIN_NOT_MOVABLE].status, INV_VIOLATED);
+	assert_string_equal(r.inv[VMS_INV_PIN_NOT_MOVABLE].detail,
+			    "512 pinned pages of anon in ZONE_MOVABLE after setup (first in block 1)");
+	assert_int_equal(r.inv[VMS_INV_REFUSAL_HAS_REFERENCE].status, INV_VIOLATED);
+	assert_non_null(strstr(r.inv[VMS_INV_REFUSAL_HAS_REFERENCE].detail, "block 2 (isolation-false-positive): refcount 2, expected 2"));
+	assert_int_equal(r.inv[VMS_INV_NO_KERNEL_IN_MOVABLE].status, INV_VIOLATED);
+	assert_non_null(strstr(r.inv[VMS_INV_NO_KERNEL_IN_MOVABLE].detail, "block 3: slab page 0x100600"));
+	int named = 0;
+	for (int i = 0; i < r.nfindings; i++)
+		named += strstr(r.findings[i], "invariant ") != NULL;
+	assert_int_equal(named, 3);
+	assert_int_equal(r.verdict, VERDICT_FAIL);
+	struct json_object *j = report_to_json(&r), *inv, *v0, *st;
+	assert_true(json_object_object_get_ex(j, "invariants", &inv));
+	assert_int_equal(json_object_array_length(inv), VMS_NINVARIANTS);
+	v0 = json_object_array_get_idx(inv, 0);
+	assert_true(json_object_object_get_ex(v0, "status", &st));
+	assert_string_equal(json_object_get_string(st), "violated");
+	json_object_put(j);
+	report_free(&r);
+}
+
 static void an_unfinished_run_is_an_error_not_a_pass(void **state)
 {
 	static struct report r;
@@ -240,6 +301,7 @@ int main(void)
 		cmocka_unit_test(corruption_fails_even_when_unplug_worked),
 		cmocka_unit_test(guest_and_device_must_agree),
 		cmocka_unit_test(cases_not_built_are_not_shown),
+		cmocka_unit_test(invariants_held_violated_not_shown),
 		cmocka_unit_test(an_unfinished_run_is_an_error_not_a_pass),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

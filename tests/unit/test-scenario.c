@@ -39,8 +39,8 @@ static void default_scenario(void **state)
 	assert_int_equal(s.nsteps, 1);
 	assert_int_equal(s.steps[0].requested, 0);
 	assert_int_equal(s.steps[0].timeout_ms, 120000);
-	assert_int_equal(s.unplug, UNPLUG_COMPLETE);
-	assert_int_equal(s.max_corrupted, 0);
+	assert_int_equal(s.expect.unplug, UNPLUG_COMPLETE);
+	assert_int_equal(s.expect.max_corrupted, 0);
 }
 
 /* Every file in scenarios/ is valid. */
@@ -107,6 +107,27 @@ static void errors_name_the_place(void **state)
 		{ VM "[population a]\ntype = anon\nsize = 1000M\n" STEP, "more than 90% of initial-size" },
 		{ "[vm]\nblock-size = 3M\n" POP STEP, "t.ini: [vm] block-size: 3 MiB is not a power of two" },
 		{ "[vm]\nregion-size = 1G\ninitial-size = 2G\n" POP STEP, "[vm] initial-size: 2 GiB must be" },
+		{ VM POP STEP "[expect release <= 6.5]\n", "t.ini:8: [expect release <= 6.5]: \"release <= 6.5\" is not a kernel condition" },
+		{ VM POP STEP "[expect release < six]\n", "is not a kernel condition" },
+		{ VM POP STEP "[expect flavour RT]\n", "is not a kernel condition" },
+		{ VM POP STEP "[expect config preempt]\n", "is not a kernel condition" },
+		{ VM POP STEP "[expect flavour rt]\n[expect flavour rt]\n", "t.ini:9: [expect flavour rt]: the same condition as line 8" },
+		{ VM POP STEP "[expect flavour rt]\nmay-stay = b:*\n",
+		  "t.ini:8: [expect flavour rt] may-stay: \"b\" is not a population of this scenario" },
+		{ VM POP STEP "[expect flavour rt]\nzone = kernel\n", "t.ini:9: [expect flavour rt] zone: unknown key" },
+		{ VM "driver-mode = big\n" POP STEP, "t.ini:3: [vm] driver-mode: \"big\" is not one of: auto, sbm, bbm" },
+		{ VM "online-policy = auto\n" POP STEP, "is not one of: zone, auto-movable, guest" },
+		{ VM "online-policy = auto-movable\nzone = kernel\n" POP STEP,
+		  "t.ini: [vm] zone: the kernel picks the zone of each block under online-policy = auto-movable" },
+		{ VM "auto-movable-ratio = 50\n" POP STEP, "[vm] auto-movable-ratio: only with online-policy = auto-movable" },
+		{ VM "driver-mode = sbm\nbbm-safe-unplug = no\n" POP STEP, "Big Block Mode's: not with driver-mode = sbm" },
+		{ VM "bbm-block-size = 3M\n" POP STEP, "[vm] bbm-block-size: 3 MiB is not a power of two" },
+		{ VM "memory-backend = hugetlbfs\n" POP STEP, "is not one of: ram, memfd, file" },
+		{ VM "prealloc = maybe\n" POP STEP, "[vm] prealloc: \"maybe\" is not one of: no, yes" },
+		{ VM "[population a]\ntype = high-mapcount\nsize = 1M\nmaps = 1\n" STEP,
+		  "t.ini:6: [population a] maps: \"1\" is not a whole number from 2 to 60000" },
+		{ VM "[population a]\ntype = anon\nsize = 1M\nmaps = 100\n" STEP, "t.ini:6: [population a] maps: unknown key" },
+		{ VM "[population a]\nmaps = 100\ntype = high-mapcount\n" STEP, "put \"type\" before type-specific keys" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		static struct scenario s;
@@ -116,6 +137,83 @@ static void errors_name_the_place(void **state)
 		if (!strstr(e.msg, cases[i].want))
 			fail_msg("case %zu: error \"%s\" does not say \"%s\"", i, e.msg, cases[i].want);
 	}
+}
+
+/* The driver's and QEMU's modes: parsed, and the defaults left alone. */
+static void modes(void **state)
+{
+	static struct scenario s;
+	struct err e = { "" };
+	assert_int_equal(scenario_parse(VM POP STEP, "t.ini", &s, &e), 0);
+	assert_int_equal(s.modes.driver, DRIVER_AUTO);
+	assert_int_equal(s.modes.online, ONLINE_ZONE);
+	assert_int_equal(s.modes.bbm_safe_unplug, -1);
+	assert_int_equal(s.modes.prealloc, -1);
+	assert_string_equal(s.modes.backend, "ram");
+	assert_int_equal(scenario_parse("[vm]\nregion-size = 1G\ndriver-mode = bbm\nbbm-block-size = 256M\n"
+					"bbm-safe-unplug = no\nonline-policy = auto-movable\nauto-movable-ratio = 0\n"
+					"memmap-on-memory = yes\nmemory-backend = memfd\nprealloc = yes\n"
+					"unplugged-inaccessible = off\n" POP STEP, "t.ini", &s, &e), 0);
+	assert_int_equal(s.modes.driver, DRIVER_BBM);
+	assert_int_equal(s.modes.bbm_block_size, 256u << 20);
+	assert_int_equal(s.modes.bbm_safe_unplug, 0);
+	assert_int_equal(s.modes.online, ONLINE_AUTO_MOVABLE);
+	assert_int_equal(s.modes.auto_movable_ratio, 0);
+	assert_int_equal(s.modes.memmap_on_memory, 1);
+	assert_string_equal(s.modes.backend, "memfd");
+	assert_int_equal(s.modes.prealloc, 1);
+	assert_string_equal(s.modes.unplugged_inaccessible, "off");
+}
+
+/* [expect WHEN]: merged over [expect] only on the kernels it names. */
+static void expectations_per_kernel(void **state)
+{
+	static struct scenario s;
+	struct err e = { "" };
+	struct scn_expect x;
+	char applied[300];
+	assert_int_equal(scenario_parse(VM POP "[population b]\ntype = anon\nsize = 1M\n" STEP
+					"[expect]\nmay-stay = a:gup-reference\nmust-stay = a\n"
+					"[expect release < 6.5]\nmay-stay = b:*\n"
+					"[expect release >= 6.12]\nmust-stay = b\nunplug = any\n"
+					"[expect flavour rt]\nmax-corrupted = 7\n"
+					"[expect config CONFIG_PREEMPT_RT]\nafter-release = any\n",
+					"t.ini", &s, &e), 0);
+	assert_int_equal(s.nwhen, 4);
+	/* 6.1.192, cloud: release < 6.5 only */
+	scenario_expect_for(&s, "6.1.192", "6.1.0-57-cloud-amd64", &x, applied, sizeof(applied));
+	assert_int_equal(x.n_may_stay, 2);
+	assert_string_equal(x.may_stay[1].who, "b");
+	assert_int_equal(x.n_must_stay, 1);
+	assert_string_equal(x.must_stay[0], "a");
+	assert_int_equal(x.unplug, UNPLUG_COMPLETE);
+	assert_int_equal(x.max_corrupted, 0);
+	assert_non_null(strstr(applied, "release < 6.5"));
+	assert_non_null(strstr(applied, "config CONFIG_PREEMPT_RT (not decided: no kernel config)"));
+	assert_int_equal(x.after_release, UNPLUG_COMPLETE);  /* undecided: not applied */
+	/* 6.12.117: must-stay and unplug replaced, the list not extended */
+	scenario_expect_for(&s, "6.12.117", "6.12.117+deb12-cloud-amd64", &x, applied, sizeof(applied));
+	assert_int_equal(x.n_may_stay, 1);
+	assert_string_equal(x.must_stay[0], "b");
+	assert_int_equal(x.unplug, UNPLUG_ANY);
+	assert_null(strstr(applied, "release < 6.5"));
+	/* the rt flavour: a word of uname -r, not any substring */
+	scenario_expect_for(&s, "6.1.192", "6.1.0-57-rt-amd64", &x, applied, sizeof(applied));
+	assert_int_equal(x.max_corrupted, 7);
+	scenario_expect_for(&s, "6.1.192", "6.1.0-57-sport-amd64", &x, applied, sizeof(applied));
+	assert_int_equal(x.max_corrupted, 0);
+	/* a config read: decided */
+	s.when[3].config = 'y';
+	scenario_expect_for(&s, "6.1.192", "6.1.0-57-rt-amd64", &x, applied, sizeof(applied));
+	assert_int_equal(x.after_release, UNPLUG_ANY);
+	/* the kernel unknown (no hello): no release condition applies */
+	scenario_expect_for(&s, "", "", &x, applied, sizeof(applied));
+	assert_int_equal(x.n_may_stay, 1);
+	assert_non_null(strstr(applied, "release < 6.5 (not decided: the kernel is unknown)"));
+	assert_true(version_cmp("6.1.192", "6.5") < 0);
+	assert_true(version_cmp("6.12", "6.5") > 0);
+	assert_int_equal(version_cmp("6.1.129", "6.1.129"), 0);
+	assert_true(version_cmp("6.1.130", "6.1.129") > 0);
 }
 
 static void file_errors(void **state)
@@ -134,6 +232,8 @@ int main(void)
 		cmocka_unit_test(shipped_scenarios),
 		cmocka_unit_test(minimal_and_defaults),
 		cmocka_unit_test(errors_name_the_place),
+		cmocka_unit_test(modes),
+		cmocka_unit_test(expectations_per_kernel),
 		cmocka_unit_test(file_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
