@@ -29,7 +29,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HEADERS := $(wildcard common/*.h host/*/*.h guest/*.h)
 
-.PHONY: all host guest check unit hostile integration check-thp-bug check-known-bugs fuzz check-asan bench clean
+.PHONY: all host guest check unit check-man hostile integration check-thp-bug check-known-bugs fuzz check-asan bench install clean
 all: host guest
 host: $(BUILD)/vmemstress
 guest: $(BUILD)/vmemstress-guest
@@ -90,7 +90,14 @@ integration: all
 hostile: all
 	@$(call KTAP_RUN,tests/hostile/run.sh,hostile)
 
-check: unit hostile integration
+# The man page against --help (every option, its short form and argument,
+# the population types, the exit statuses) and rendered with groff -ww,
+# then the same check on broken copies, which must fail. A second or two.
+check-man: host
+	@tests/man/check-man.sh $(BUILD)/vmemstress vmemstress.1
+	@tests/man/selftest.sh $(BUILD)/vmemstress vmemstress.1
+
+check: unit check-man hostile integration
 
 # Opt-in (builds two kernels from source: README.md has the times): the THP
 # mapcount bug must be detected by name every time, the fixed kernel pass.
@@ -128,6 +135,17 @@ check-asan: guest
 # Figures, never assertions: README.md, "Speed", records them.
 bench: all
 	@tests/bench/run.sh
+
+# The host program and its man page (PREFIX/bin, PREFIX/share/man/man1;
+# DESTDIR for staging). ./run.sh, the guest program and the kernel images
+# stay in the source tree: the installed program takes --kernel and
+# --initrd built there.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+install: host
+	install -D -m 0755 $(BUILD)/vmemstress $(DESTDIR)$(BINDIR)/vmemstress
+	install -D -m 0644 vmemstress.1 $(DESTDIR)$(MANDIR)/man1/vmemstress.1
 
 clean:
 	rm -rf $(BUILD)/vmemstress $(BUILD)/vmemstress-guest $(BUILD)/tests $(BUILD)/obj $(HOST_LIB)

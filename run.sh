@@ -18,7 +18,7 @@ for a in "$@"; do
 	-h|--help)
 		cat <<'USAGE'
 Usage: ./run.sh [--no-deps] [KERNEL SOURCE] [vmemstress options] [SCENARIO.ini]
-       ./run.sh [--no-deps] [KERNEL SOURCE] --suite FILE|DIR [-j N] [--baseline OLD.json] [options]
+       ./run.sh [--no-deps] [KERNEL SOURCE] --suite FILE|DIR [-j N] [--baseline OLD.json] [--kcidb FILE] [options]
 
   --no-deps                 do not check or install Debian packages
   SCENARIO                  a scenario file (default: scenarios/default.ini)
@@ -120,7 +120,8 @@ host_takes_value() {
 	case "$1" in
 	--*=*) return 1 ;;
 	--initrd|--outdir|--json|--suite-kernel|--jobs|--baseline|--run-timeout|--accel|--qemu|\
-	--boot-timeout|--cmdline|--kernel-config|--known-bugs|--backend|--connect) return 0 ;;
+	--boot-timeout|--cmdline|--kernel-config|--known-bugs|--backend|--connect|--kcidb|\
+	--kernel-on-host|--initrd-on-host) return 0 ;;
 	--*) return 1 ;;
 	-?*)
 		rest=${1#-}

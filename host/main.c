@@ -42,15 +42,20 @@ static void usage(FILE *out)
 		"      --backend NAME      qemu (default: QEMU started directly) or libvirt\n"
 		"                          (a transient libvirt domain; README.md, \"libvirt\n"
 		"                          backend\")\n"
-		"      --connect URI       the libvirt daemon (default: $LIBVIRT_DEFAULT_URI,\n"
+		"      --connect URI[=JOBS]  the libvirt daemon (default: $LIBVIRT_DEFAULT_URI,\n"
 		"                          else qemu:///system), local or remote\n"
-		"                          (qemu+ssh://HOST/system)\n"
+		"                          (qemu+ssh://HOST/system); with --suite repeatable:\n"
+		"                          the runs are dealt to these hosts, up to JOBS\n"
+		"                          VMs at once on each (default 1)\n"
+		"      --kernel-on-host PATH  with --backend libvirt: boot PATH on the daemon's\n"
+		"                          host (a suite's uploaded volume) in --kernel's place\n"
+		"      --initrd-on-host PATH  the same for --initrd\n"
 		"      --probe-libvirt     connect to it, say what it offers and exit\n"
 		"                          (0 usable, 2 not)\n"
 		"      --boot-timeout DUR  how long the guest may take to come up (default:\n"
 		"                          the scenario's boot-timeout, 180s)\n"
 		"      --cmdline TEXT      append TEXT to the guest kernel command line\n"
-		"      --settle HOW        when a step that did not reach its size ends:\n"
+		"      --settle evidence|patient  when a step that did not reach its size ends:\n"
 		"                          evidence (default: the kernel refused again, or\n"
 		"                          never touched the block across kicks; after a\n"
 		"                          release, once its blocks went) or patient (wait\n"
@@ -74,7 +79,8 @@ static void usage(FILE *out)
 		"                          never more than the host's cores, and a VM waits\n"
 		"                          until the host's free memory holds it\n"
 		"      --baseline FILE     an earlier suite.json: failures it already had are\n"
-		"                          \"known\", only new ones fail the suite\n"
+		"                          \"known\", only new ones fail the suite\n"		"      --kcidb FILE        also write the suite's result as KCIDB I/O JSON\n"
+		"                          (schema 5.3, for kcidb-submit) to FILE\n"
 		"      --run-timeout DUR   stop a run that takes longer (default: the suite's\n"
 		"                          run-timeout, 30m)\n"
 		"      --list-kernels      print the suite file's [kernel] sections and exit\n"
@@ -113,7 +119,8 @@ struct cmdline {
 	struct run_options run;
 	struct suite_options suite;
 	const char *json_path, *config_path, *bugs_path;
-	bool check_only, list_kernels, probe_libvirt;
+	bool check_only, list_kernels, probe_libvirt, backend_given;
+	int nconnect;
 };
 
 /* parse_options(): the command line is read, go on */
@@ -169,6 +176,8 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 		{ "version", no_argument, NULL, 'V' },       { "backend", required_argument, NULL, 'G' },
 		{ "connect", required_argument, NULL, 'N' }, { "probe-libvirt", no_argument, NULL, 'P' },
 		{ "settle", required_argument, NULL, 'Z' },
+		{ "kcidb", required_argument, NULL, 'X' },
+		{ "kernel-on-host", required_argument, NULL, 'H' }, { "initrd-on-host", required_argument, NULL, 'I' },
 		{ 0, 0, 0, 0 },
 	};
 	struct run_options *o = &cl->run;
@@ -178,6 +187,8 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 	while ((opt = getopt_long(argc, argv, "k:i:o:j:a:qvhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': o->kernel = optarg; break;
+		case 'H': o->kernel_on_host = optarg; break;
+		case 'I': o->initrd_on_host = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'o':
 			if (strlen(optarg) > VMS_MAX_OUTDIR || !*optarg) {
@@ -190,6 +201,13 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 		case 'J': cl->json_path = optarg; break;
 		case 'S': so->path = optarg; break;
 		case 'b': so->baseline = optarg; break;
+		case 'X':
+			if (!*optarg) {
+				fprintf(stderr, "vmemstress: --kcidb: expected a file name\n");
+				return EXIT_USAGE;
+			}
+			so->kcidb = optarg;
+			break;
 		case 'L': cl->list_kernels = true; break;
 		case 'j': {
 			char *end;
@@ -231,9 +249,16 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 				return EXIT_USAGE;
 			}
 			o->backend = optarg;
+			cl->backend_given = true;
 			forward(so, "backend", optarg);
 			break;
-		case 'N': o->connect_uri = optarg; forward(so, "connect", optarg); break;
+		case 'N':
+			/* a single run's daemon; in a suite, a host each */
+			o->connect_uri = optarg;
+			cl->nconnect++;
+			if (suite_connect_option(so, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'P': cl->probe_libvirt = true; break;
 		case 'B':
 			if (parse_duration_ms(optarg, &o->boot_timeout_ms) < 0 || !o->boot_timeout_ms) {
@@ -426,14 +451,27 @@ int main(int argc, char **argv)
 		return status;
 	if (cl.probe_libvirt)
 		return probe_libvirt(cl.run.connect_uri);
-	if (cl.run.connect_uri && strcmp(cl.run.backend, "libvirt") != 0) {
+	bool suite = cl.list_kernels || cl.suite.path;
+	/* in a suite, --connect deals the runs to libvirt hosts: the libvirt
+	 * backend unless another was asked for */
+	if (cl.run.connect_uri && strcmp(cl.run.backend, "libvirt") != 0 && (!suite || cl.backend_given)) {
 		fprintf(stderr, "vmemstress: --connect goes with --backend libvirt\n");
 		return EXIT_USAGE;
 	}
-	if (cl.list_kernels || cl.suite.path)
+	if (suite)
 		return suite_entry(argc - optind, argv + optind, &cl);
-	if (cl.suite.nkernels || cl.suite.baseline || cl.suite.jobs || cl.suite.run_timeout_ms) {
-		fprintf(stderr, "vmemstress: --suite-kernel, --jobs, --baseline and --run-timeout go with --suite\n");
+	if ((cl.run.kernel_on_host || cl.run.initrd_on_host) &&
+	    (strcmp(cl.run.backend, "libvirt") != 0 || !cl.run.kernel_on_host || !cl.run.initrd_on_host)) {
+		fprintf(stderr, "vmemstress: --kernel-on-host and --initrd-on-host go together, with --backend libvirt\n");
+		return EXIT_USAGE;
+	}
+	if (cl.nconnect > 1) {
+		fprintf(stderr, "vmemstress: --connect once for a single run (several deal a suite's runs to hosts)\n");
+		return EXIT_USAGE;
+	}
+	if (cl.suite.nkernels || cl.suite.baseline || cl.suite.jobs || cl.suite.run_timeout_ms || cl.suite.kcidb) {
+		fprintf(stderr, "vmemstress: --suite-kernel, --jobs, --baseline, --run-timeout and --kcidb go with "
+			"--suite\n");
 		return EXIT_USAGE;
 	}
 	if (optind != argc - 1) {

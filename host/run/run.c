@@ -64,10 +64,13 @@ void run_mode_params(const struct scenario *s, char *buf, size_t len)
 void run_cmdline(const struct scenario *s, const char *extra, char *buf, size_t len)
 {
 	/* quiet: the serial console is slow under TCG; panic=-1 with QEMU's
-	 * -no-reboot turns a guest panic into QEMU's exit, never a hang. */
+	 * -no-reboot turns a guest panic into QEMU's exit, never a hang;
+	 * no_timer_check: on a loaded host the emulated IO-APIC timer can
+	 * miss the kernel's boot-time check, which then panics ("IO-APIC +
+	 * timer doesn't work"). */
 	char modes[400];
 	run_mode_params(s, modes, sizeof(modes));
-	snprintf(buf, len, "console=ttyS0 quiet panic=-1%s vmemstress.idle=%d%s%s%s%s", modes, GUEST_IDLE_S,
+	snprintf(buf, len, "console=ttyS0 quiet panic=-1 no_timer_check%s vmemstress.idle=%d%s%s%s%s", modes, GUEST_IDLE_S,
 		 s->kernel_cmdline[0] ? " " : "", s->kernel_cmdline, extra && *extra ? " " : "", extra ? extra : "");
 }
 
@@ -164,7 +167,9 @@ static uint64_t evidence_ms(const struct ctx *c, uint64_t first_sign)
  * requested-size (the "kick"): the guest driver then retries at once
  * instead of on its 50-300 s timer. A kick counts as quiet only when the
  * guest's trace shows the kernel tried after it and failed; settle_kicks
- * quiet kicks in a row end the wait (returns 1). A kick the kernel did not
+ * quiet kicks in a row end the wait (returns 1), once the size has not
+ * moved for three times what the kernel took to show its first sign in
+ * this wait (a loaded machine is slow to retry, too). A kick the kernel did not
  * act on at all (busy machine, or a block refused before any traced
  * attempt) is not quiet: the next comes after a longer pause, and
  * settle_kicks+1 of those in a row settle the wait too, once the kernel
@@ -239,8 +244,10 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 		}
 		if (kick && now - last_change >= pause_ms) {
 			if (tried || !activity_known) {
-				if (quiet_kicks >= settle)
-					return 1;  /* settled: the kernel tried and nothing moved */
+				/* settled: the kernel tried and nothing moved, for at least
+				 * three times as long as it took to show its first sign */
+				if (quiet_kicks >= settle && now - last_size_change >= 3 * first_sign)
+					return 1;
 				quiet_kicks++;
 				untouched = 0;
 				pause_ms = c->o->kick_ms;
@@ -299,6 +306,7 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	const char *sockdir = c->sockdir;
 	struct vm_config vc = {
 		.kernel = c->o->kernel, .initrd = c->o->initrd, .cmdline = cmdline, .qemu = c->o->qemu,
+		.kernel_on_host = c->o->kernel_on_host, .initrd_on_host = c->o->initrd_on_host,
 		.connect_uri = c->o->connect_uri,
 		.accel = c->o->accel, .cpus = c->s->cpus, .boot_memory = c->s->boot_memory,
 		.region_size = c->s->region_size, .initial_size = c->s->initial_size,

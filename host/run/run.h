@@ -10,6 +10,9 @@
 
 struct run_options {
 	const char *kernel, *initrd;
+	/* libvirt: what the daemon boots on its host in their place (a
+	 * suite's uploaded volumes), or NULL */
+	const char *kernel_on_host, *initrd_on_host;
 	const char *qemu;
 	const char *backend;        /* "qemu" (default) or "libvirt" */
 	const char *connect_uri;    /* libvirt: NULL for $LIBVIRT_DEFAULT_URI or qemu:///system */

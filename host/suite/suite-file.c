@@ -22,6 +22,7 @@ struct parse_ctx {
 	struct err *e;
 	bool failed, have_suite;
 	struct suite_kernel *k;   /* the [kernel] section being read */
+	struct suite_host *h;     /* the [host] section being read */
 	char seen[8][16];         /* keys of the current section given so far */
 	int nseen;
 };
@@ -58,11 +59,12 @@ static void resolve(const struct parse_ctx *c, const char *value, char *out, siz
 		snprintf(out, len, "%s/%s", c->dir, value);
 }
 
-/* A section header: [suite] or [kernel NAME]. */
+/* A section header: [suite], [kernel NAME] or [host NAME]. */
 static int begin_section(struct parse_ctx *c, const char *name)
 {
 	struct suite *s = c->s;
 	c->k = NULL;
+	c->h = NULL;
 	c->nseen = 0;
 	if (strcmp(name, "suite") == 0) {
 		if (c->have_suite)
@@ -87,7 +89,24 @@ static int begin_section(struct parse_ctx *c, const char *name)
 		c->k->line = c->line;
 		return 1;
 	}
-	return fail(c, "[%s]: unknown section (expected [suite] or [kernel NAME])", name);
+	if (strncmp(name, "host ", 5) == 0) {
+		const char *hn = name + 5;
+		while (*hn == ' ')
+			hn++;
+		if (!suite_name_ok(hn))
+			return fail(c, "[host %s]: a host name is 1-%d letters, digits, '-', '_' or '.'", hn,
+				    SUITE_MAX_NAME);
+		for (int i = 0; i < s->nhosts; i++)
+			if (strcmp(s->hosts[i].name, hn) == 0)
+				return fail(c, "[host %s] given twice (first at line %d)", hn, s->hosts[i].line);
+		if (s->nhosts == SUITE_MAX_HOSTS)
+			return fail(c, "more than %d hosts", SUITE_MAX_HOSTS);
+		c->h = &s->hosts[s->nhosts++];
+		snprintf(c->h->name, sizeof(c->h->name), "%s", hn);
+		c->h->line = c->line;
+		return 1;
+	}
+	return fail(c, "[%s]: unknown section (expected [suite], [kernel NAME] or [host NAME])", name);
 }
 
 static char *reader(char *buf, int size, void *stream)
@@ -215,6 +234,28 @@ static int kernel_key(struct parse_ctx *c, const char *key, const char *value)
 		       "modules, patches)", k->name, key);
 }
 
+static int host_key(struct parse_ctx *c, const char *key, const char *value)
+{
+	struct suite_host *h = c->h;
+	if (strcmp(key, "connect") == 0) {
+		if (!*value || strlen(value) >= sizeof(h->connect))
+			return fail(c, "[host %s] connect = %.60s: a libvirt URI of 1-%zu characters", h->name, value,
+				    sizeof(h->connect) - 1);
+		snprintf(h->connect, sizeof(h->connect), "%s", value);
+		return 1;
+	}
+	if (strcmp(key, "jobs") == 0) {
+		char *end;
+		errno = 0;
+		long j = strtol(value, &end, 10);
+		if (errno || *end || j < 1 || j > 64)
+			return fail(c, "[host %s] jobs = %s: a number from 1 to 64", h->name, value);
+		h->jobs = (int)j;
+		return 1;
+	}
+	return fail(c, "[host %s] %s: unknown key (expected connect, jobs)", h->name, key);
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct parse_ctx *c = user;
@@ -234,6 +275,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return suite_key(c, key, value);
 	if (c->k)
 		return kernel_key(c, key, value);
+	if (c->h)
+		return host_key(c, key, value);
 	return fail(c, "%s: in an unknown section", key);
 }
 
@@ -254,6 +297,16 @@ static int check(struct parse_ctx *c)
 		if (k->patches[0] && strcmp(k->option, "kernel-src") != 0)
 			return err_set(c->e, "%s:%d: [kernel %s] patches goes with kernel-src", s->path, k->line,
 				       k->name);
+	}
+	for (int i = 0; i < s->nhosts; i++) {
+		struct suite_host *h = &s->hosts[i];
+		if (!h->connect[0])
+			return err_set(c->e, "%s:%d: [host %s] has no connect (the libvirt URI of its daemon)", s->path,
+				       h->line, h->name);
+		for (int j = 0; j < i; j++)
+			if (strcmp(s->hosts[j].connect, h->connect) == 0)
+				return err_set(c->e, "%s:%d: [host %s] connect = %s: the same daemon as [host %s]",
+					       s->path, h->line, h->name, h->connect, s->hosts[j].name);
 	}
 	return 0;
 }

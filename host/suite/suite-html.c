@@ -667,8 +667,21 @@ static void put_run(FILE *f, struct json_object *run, size_t index)
 	fputs("</code>); scenario <code>", f);
 	put(f, sr_str(scn, "path", "?"));
 	int64_t ms = sr_int(run, "elapsed_ms", 0);
-	fprintf(f, "</code>; %.1f s; exit status %" PRId64 "</p>\n", ms > 0 ? (double)ms / 1000 : 0.0,
-		sr_int(run, "exit_status", -1));
+	fprintf(f, "</code>; %.1f s; exit status %" PRId64, ms > 0 ? (double)ms / 1000 : 0.0, sr_int(run, "exit_status", -1));
+	if (sr_text(run, "host", NULL)) {
+		fputs("; on host <code class=\"host\">", f);
+		put(f, sr_text(run, "host", NULL));
+		fputs("</code>", f);
+	}
+	for (size_t i = 0; i < sr_len(run, "moved_from"); i++) {
+		struct json_object *m = sr_at(run, "moved_from", i, json_type_object);
+		fputs("; moved from host <code class=\"moved\">", f);
+		put(f, sr_str(m, "host", "?"));
+		fputs("</code>, which dropped out (", f);
+		put(f, sr_str(m, "error", "?"));
+		fputs(")", f);
+	}
+	fputs("</p>\n", f);
 	put_file_links(f, run);
 
 	put_list(f, "findings", run, "new_failures", "<span class=\"tag new\">new</span>");

@@ -262,6 +262,13 @@ static void put_testcase(FILE *out, struct json_object *run, const char *kernel)
 	FILE *f = open_memstream(&buf, &len);
 	if (f) {
 		fprintf(f, "verdict: %s\nrun directory (in the suite's output directory): %s\n", verdict, dir);
+		const char *host = sr_text(run, "host", NULL);
+		if (host)
+			fprintf(f, "host: %s\n", host);
+		for (size_t i = 0; i < sr_len(run, "moved_from"); i++) {
+			struct json_object *m = sr_at(run, "moved_from", i, json_type_object);
+			fprintf(f, "moved from host %s, which dropped out: %s\n", sr_str(m, "host", "?"), sr_str(m, "error", "?"));
+		}
 		fprintf(f, "report: %s/report.txt\njson report: %s/report.json\nconsole: %s/console.log\n", dir, dir, dir);
 		if (fclose(f) == 0)
 			sr_put_markup(out, buf, SR_TEXT);

@@ -99,6 +99,13 @@ static void put_run(FILE *out, struct json_object *run, size_t num)
 		 sr_str(sr_get(run, "scenario", json_type_object), "path", "?"), ms > 0 ? ms / 1000 : 0,
 		 ms > 0 ? (int)(ms % 1000) : 0, sr_str(run, "dir", "?"));
 	diag(out, in, "run", line);
+	if (sr_text(run, "host", NULL))
+		diag(out, in, "host", sr_text(run, "host", NULL));
+	for (size_t i = 0; i < sr_len(run, "moved_from"); i++) {
+		struct json_object *m = sr_at(run, "moved_from", i, json_type_object);
+		snprintf(line, sizeof(line), "from host %s, which dropped out: %s", sr_str(m, "host", "?"), sr_str(m, "error", "?"));
+		diag(out, in, "moved", line);
+	}
 	const char *change = sr_str(run, "change", NULL);
 	if (change)
 		diag(out, in, "against the baseline", change);
@@ -143,6 +150,14 @@ int suite_write_ktap(struct json_object *suite, FILE *out, struct err *e)
 	snprintf(line, sizeof(line), "%s (%s), started %s on %s", sr_str(info, "name", "?"), sr_str(info, "path", "?"),
 		 sr_str(info, "started", "?"), sr_str(info, "host", "?"));
 	diag(out, "", "vmemstress suite", line);
+	struct json_object *hosts = sr_get(info, "hosts", json_type_array);
+	for (size_t i = 0; hosts && i < json_object_array_length(hosts); i++) {
+		struct json_object *h = sr_at(info, "hosts", i, json_type_object);
+		snprintf(line, sizeof(line), "%s (%s): %" PRId64 " runs%s%s", sr_str(h, "name", "?"), sr_str(h, "connect", "?"),
+			 sr_int(h, "runs", 0), sr_bool(h, "dropped_out", false) ? "; dropped out: " : "",
+			 sr_bool(h, "dropped_out", false) ? sr_str(h, "error", "?") : "");
+		diag(out, "", "host", line);
+	}
 	if (base) {
 		snprintf(line, sizeof(line), "%s (started %s): %" PRId64 " new failures, %" PRId64 " fixed, %" PRId64
 			 " known failures", sr_str(base, "path", "?"), sr_str(base, "started", "?"),

@@ -158,6 +158,22 @@ void sr_put_line(FILE *f, const char *s, bool no_hash)
 	}
 }
 
+void sr_put_utf8(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	while (*p) {
+		uint32_t cp;
+		int n = utf8_decode(p, &cp);
+		if (!n) {
+			fputc('?', f);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, (size_t)n, f);
+		p += n;
+	}
+}
+
 void sr_run_kernel(struct json_object *run, char *buf, size_t len)
 {
 	const char *k = sr_str(sr_get(run, "kernel", json_type_object), "name", NULL);

@@ -1,6 +1,7 @@
 /* Renderers of a suite result (schema "vmemstress-suite/1", the runner's
- * OUT/suite.json) into JUnit XML, KTAP and one self-contained HTML page
- * (suite-junit.c, suite-ktap.c, suite-html.c).
+ * OUT/suite.json) into JUnit XML, KTAP, one self-contained HTML page and
+ * KCIDB I/O JSON (suite-junit.c, suite-ktap.c, suite-html.c,
+ * suite-kcidb.c).
  *
  * The suite object is read as untrusted: a missing field or one of the
  * wrong type is rendered as absent, never a crash; every string is escaped
@@ -19,6 +20,9 @@
 int suite_write_junit(struct json_object *suite, FILE *out, struct err *e);
 int suite_write_ktap(struct json_object *suite, FILE *out, struct err *e);
 int suite_write_html(struct json_object *suite, FILE *out, struct err *e);
+/* KCIDB I/O JSON, schema 5.3; dir: the suite's output directory as an
+ * absolute path, for file:// URLs of the runs' files (NULL: none). */
+int suite_write_kcidb(struct json_object *suite, const char *dir, FILE *out, struct err *e);
 
 /* Shared by the three writers (suite-report.c). */
 
@@ -48,6 +52,10 @@ void sr_put_markup(FILE *f, const char *s, int mode);
 /* One line of plain text: line breaks and controls become spaces; with
  * no_hash, '#' becomes '_' (a KTAP description cannot hold one). */
 void sr_put_line(FILE *f, const char *s, bool no_hash);
+
+/* s as UTF-8 text: every byte that does not start a valid sequence
+ * written as '?', everything else as it is (controls included). */
+void sr_put_utf8(FILE *f, const char *s);
 
 /* The kernel a run belongs to: kernel.name, else the id before its '/'. */
 void sr_run_kernel(struct json_object *run, char *buf, size_t len);

@@ -57,6 +57,20 @@ void suite_write_text(struct json_object *suite, FILE *out)
 		? " (interrupted)" : "");
 	if (baseline)
 		fprintf(out, "  compared with %s (%s)\n", s_of(baseline, "path", "?"), s_of(baseline, "started", "?"));
+	/* the hosts the runs were dealt to, and any that dropped out */
+	struct json_object *hosts = a_of(info, "hosts");
+	for (size_t i = 0; hosts && i < json_object_array_length(hosts); i++) {
+		struct json_object *h = json_object_array_get_idx(hosts, i);
+		fprintf(out, "  host %-12s %lld run%s, %lld at a time  %s\n", s_of(h, "name", "?"), (long long)i_of(h, "runs"),
+			i_of(h, "runs") == 1 ? "" : "s", (long long)i_of(h, "jobs"), s_of(h, "connect", "?"));
+		const char *err = s_of(h, "error", NULL);
+		if (err && !i_of(h, "dropped_out_ms") && !i_of(h, "moved_runs"))
+			fprintf(out, "        NOT USABLE: %s\n", err);
+		else if (err)
+			fprintf(out, "        DROPPED OUT at %.1f s: %s; %lld unfinished run%s moved to the other hosts\n",
+				(double)i_of(h, "dropped_out_ms") / 1000, err, (long long)i_of(h, "moved_runs"),
+				i_of(h, "moved_runs") == 1 ? "" : "s");
+	}
 	struct json_object *runs = a_of(suite, "runs");
 	size_t n = runs ? json_object_array_length(runs) : 0;
 	for (size_t i = 0; i < n; i++) {
@@ -64,8 +78,14 @@ void suite_write_text(struct json_object *suite, FILE *out)
 		char v[16];
 		upper(s_of(run, "verdict", "error"), v, sizeof(v));
 		const char *change = s_of(run, "change", NULL);
-		fprintf(out, "  %-5s %-44s %6.1f s%s%s\n", v, s_of(run, "id", "?"), (double)i_of(run, "elapsed_ms") / 1000,
-			change ? "  " : "", change ? change : "");
+		const char *host = s_of(run, "host", NULL);
+		fprintf(out, "  %-5s %-44s %6.1f s%s%s%s%s\n", v, s_of(run, "id", "?"), (double)i_of(run, "elapsed_ms") / 1000,
+			host ? "  on " : "", host ? host : "", change ? "  " : "", change ? change : "");
+		struct json_object *moved = a_of(run, "moved_from");
+		for (size_t m = 0; moved && m < json_object_array_length(moved); m++) {
+			struct json_object *mv = json_object_array_get_idx(moved, m);
+			fprintf(out, "        moved from %s (dropped out): %s\n", s_of(mv, "host", "?"), s_of(mv, "error", "?"));
+		}
 		const char *error = s_of(run, "error", NULL);
 		if (error)
 			fprintf(out, "        %s\n", error);

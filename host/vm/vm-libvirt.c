@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -488,11 +489,17 @@ static int lv_start(struct vm *vm, const struct vm_config *c, uint64_t deadline,
 	snprintf(vm->accel, sizeof(vm->accel), "%s", kvm ? "kvm" : "tcg");
 
 	/* The daemon reads kernel and initrd and writes the console on its own
-	 * host: a remote one needs the files at the same absolute paths, and
-	 * keeps the console in its QEMU log directory. */
+	 * host: a remote one needs the files at the same absolute paths (or
+	 * uploaded there: kernel_on_host), and keeps the console in its QEMU
+	 * log directory. */
 	char kernel[PATH_MAX], initrd[PATH_MAX], emulator[PATH_MAX];
-	if (absolute(c->kernel, kernel, sizeof(kernel), e) < 0 || absolute(c->initrd, initrd, sizeof(initrd), e) < 0)
+	if (c->kernel_on_host && c->initrd_on_host) {
+		snprintf(kernel, sizeof(kernel), "%s", c->kernel_on_host);
+		snprintf(initrd, sizeof(initrd), "%s", c->initrd_on_host);
+	} else if (absolute(c->kernel, kernel, sizeof(kernel), e) < 0 ||
+		   absolute(c->initrd, initrd, sizeof(initrd), e) < 0) {
 		return -1;
+	}
 	bool own_qemu = c->qemu && strchr(c->qemu, '/');
 	if (own_qemu && (l->remote ? snprintf(emulator, sizeof(emulator), "%s", c->qemu) < 0
 				   : absolute(c->qemu, emulator, sizeof(emulator), e) < 0))
@@ -728,12 +735,143 @@ int vm_libvirt_probe(const char *uri, char *info, size_t len, struct err *e)
 		if (!d.qemu && !d.kvm)
 			err_set(e, "libvirt %s offers no x86_64 QEMU domain", uri);
 		else {
-			snprintf(info, len, "libvirt %s: libvirt %s, QEMU %s, domain types:%s%s", uri, d.libvirt,
-				 d.hypervisor, d.kvm ? " kvm" : "", d.qemu ? " qemu" : "");
+			/* what a suite deals runs by: the host's CPUs and free
+			 * memory (suite.c reads this line) */
+			virNodeInfo ni;
+			unsigned long long mem_free = virNodeGetFreeMemory(conn);
+			int cpus = virNodeGetInfo(conn, &ni) == 0 ? (int)ni.cpus : 0;
+			snprintf(info, len, "libvirt %s: libvirt %s, QEMU %s, domain types:%s%s; host %d cpus, %llu MiB free",
+				 uri, d.libvirt, d.hypervisor, d.kvm ? " kvm" : "", d.qemu ? " qemu" : "", cpus,
+				 mem_free >> 20);
 			r = 0;
 		}
 	}
 	virConnectClose(conn);
+	return r;
+}
+
+/* ---- files uploaded into a storage pool on the daemon's host ---- */
+
+#define LV_POOL "vmemstress"
+#define LV_POOL_DIR "/var/lib/libvirt/images/vmemstress"
+
+static int upload_chunk(virStreamPtr st, char *data, size_t nbytes, void *opaque)
+{
+	ssize_t n = read(*(int *)opaque, data, nbytes);
+	return n < 0 ? -1 : (int)n;
+}
+
+/* The pool, active: found by name, else a transient directory pool
+ * created (and its directory built). Volumes uploaded earlier stay in the
+ * directory when the daemon stops: a refresh finds them again. */
+static virStoragePoolPtr upload_pool(virConnectPtr conn, const char *uri, struct err *e)
+{
+	virStoragePoolPtr pool = virStoragePoolLookupByName(conn, LV_POOL);
+	if (pool && !virStoragePoolIsActive(pool) && virStoragePoolCreate(pool, VIR_STORAGE_POOL_CREATE_WITH_BUILD) < 0) {
+		virStoragePoolFree(pool);
+		lv_fail(e, uri, "cannot start the storage pool " LV_POOL);
+		return NULL;
+	}
+	if (!pool) {
+		static const char xml[] = "<pool type='dir'><name>" LV_POOL "</name><target><path>" LV_POOL_DIR
+					  "</path></target></pool>";
+		pool = virStoragePoolCreateXML(conn, xml, VIR_STORAGE_POOL_CREATE_WITH_BUILD);
+		if (!pool) {
+			lv_fail(e, uri, "cannot create the storage pool " LV_POOL " (" LV_POOL_DIR ")");
+			return NULL;
+		}
+	}
+	if (virStoragePoolRefresh(pool, 0) < 0) {
+		virStoragePoolFree(pool);
+		lv_fail(e, uri, "cannot refresh the storage pool " LV_POOL);
+		return NULL;
+	}
+	return pool;
+}
+
+int vm_libvirt_upload(const char *uri, const char *path, const char *volname, char *volpath, size_t len,
+		      bool *uploaded, struct err *e)
+{
+	uri = default_uri(uri);
+	*uploaded = false;
+	pthread_once(&lv_once, lv_init_once);
+	if (!lv_ready)
+		return err_set(e, "libvirt: cannot initialise the library: %s", lv_last_error());
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int errno_was = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = errno_was ? errno_was : EINVAL;
+		return err_sys(e, "%s: cannot be read to upload", path);
+	}
+	virConnectPtr conn = virConnectOpen(uri);
+	if (!conn) {
+		close(fd);
+		return lv_fail(e, uri, "cannot connect");
+	}
+	/* a dead remote connection is noticed in about 15 s, not never */
+	virConnectSetKeepAlive(conn, 5, 3);
+	int r = -1;
+	virStoragePoolPtr pool = upload_pool(conn, uri, e);
+	virStorageVolPtr vol = NULL;
+	virStreamPtr stream = NULL;
+	if (!pool)
+		goto out;
+	vol = virStorageVolLookupByName(pool, volname);
+	virStorageVolInfo vi;
+	/* the name is the file's cache key: the same name and size is the same
+	 * file, uploaded before */
+	if (vol && virStorageVolGetInfo(vol, &vi) == 0 && vi.capacity == (unsigned long long)st.st_size &&
+	    vi.allocation >= (unsigned long long)st.st_size / 2)
+		goto path;
+	if (vol) {
+		virStorageVolDelete(vol, 0);
+		virStorageVolFree(vol);
+	}
+	char xml[1024];
+	snprintf(xml, sizeof(xml),
+		 "<volume><name>%s</name><capacity unit='bytes'>%lld</capacity><target><format type='raw'/></target>"
+		 "</volume>", volname, (long long)st.st_size);
+	vol = virStorageVolCreateXML(pool, xml, 0);
+	if (!vol) {
+		lv_fail(e, uri, "cannot create a volume to upload to");
+		goto out;
+	}
+	stream = virStreamNew(conn, 0);
+	if (!stream || virStorageVolUpload(vol, stream, 0, (unsigned long long)st.st_size, 0) < 0 ||
+	    virStreamSendAll(stream, upload_chunk, &fd) < 0 || virStreamFinish(stream) < 0) {
+		lv_fail(e, uri, "cannot upload");
+		if (stream)
+			virStreamAbort(stream);
+		virStorageVolDelete(vol, 0);
+		goto out;
+	}
+	*uploaded = true;
+path:;
+	char *p = virStorageVolGetPath(vol);
+	if (!p) {
+		lv_fail(e, uri, "cannot read the uploaded volume's path");
+		goto out;
+	}
+	snprintf(volpath, len, "%s", p);
+	free(p);
+	r = 0;
+out:
+	if (r < 0) {
+		char was[sizeof(e->msg)];  /* never a message that is its own argument */
+		snprintf(was, sizeof(was), "%s", e->msg);
+		err_set(e, "%s (uploading %s as %s)", was, path, volname);
+	}
+	if (stream)
+		virStreamFree(stream);
+	if (vol)
+		virStorageVolFree(vol);
+	if (pool)
+		virStoragePoolFree(pool);
+	virConnectClose(conn);
+	close(fd);
 	return r;
 }
 

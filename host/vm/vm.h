@@ -11,6 +11,7 @@ enum accel_pref { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 
 struct vm_config {
 	const char *kernel, *initrd;
+	const char *kernel_on_host, *initrd_on_host;  /* libvirt: booted in their place, or NULL */
 	const char *cmdline;       /* full kernel command line */
 	const char *qemu;          /* QEMU binary */
 	const char *connect_uri;   /* libvirt backend: the daemon (NULL: qemu:///system) */
@@ -57,8 +58,18 @@ extern const struct vm_ops vm_qemu_ops;
 extern const struct vm_ops vm_libvirt_ops;
 
 /* Connect to a libvirt URI (NULL: qemu:///system) and check it can run our
- * domain (libvirt version, a QEMU domain type); info says what it offers. */
+ * domain (libvirt version, a QEMU domain type); info says what it offers,
+ * ending "; host N cpus, M MiB free" (a suite deals runs by it). */
 int vm_libvirt_probe(const char *uri, char *info, size_t len, struct err *e);
+
+/* Put the file at path on the daemon's host, in its storage pool
+ * "vmemstress" (a transient directory pool in /var/lib/libvirt/images/
+ * vmemstress, created when missing), as volume volname, uploaded with
+ * virStorageVolUpload unless a volume of that name and size is there
+ * (volname is the file's cache key: each file goes once). volpath: the
+ * volume's path on that host; *uploaded: whether it was sent now. */
+int vm_libvirt_upload(const char *uri, const char *path, const char *volname, char *volpath, size_t len,
+		      bool *uploaded, struct err *e);
 
 /* Whether /dev/kvm can be opened read-write. */
 bool kvm_usable(void);

@@ -3,33 +3,81 @@
 # RUNS runs (default 3) on Debian's kernel, printed as one table with the
 # machine and accelerator named. Speed is measured here, never asserted in
 # tests: the machines are shared, so compare figures within one run.
+#
+# Besides the medians: every shipped scenario's time to verdict against its
+# floor (the same VM and steps with nothing of ours in them; FLOOR_RUNS runs
+# each, default 1), the default scenario's time split between the kernel and
+# us, a suite at -j 1 and -j 2 (SUITE, default scenarios/ on the bench's
+# kernel; SUITE=scenarios/nightly.suite for the nightly matrix, about twice
+# as long), and --settle patient against the default (evidence).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 runs=${RUNS:-3}
+floor_runs=${FLOOR_RUNS:-1}
+suite=${SUITE:-scenarios/}
 host=$top/build/vmemstress
 work=$(mktemp -d /tmp/vmemstress-bench.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+
+# Every VM (a host program, or ./run.sh --suite) runs under timeout in the
+# background, so that Ctrl-C or SIGTERM reaches stop_all at once: timeout
+# passes SIGTERM on to its process group (each host stops its VM and writes
+# its report; QEMU dies with its host in any case), and what is left after
+# 30 s is killed, group by group (timeout leads its own).
+stop_all() {
+	trap '' INT TERM
+	echo "bench: interrupted, stopping the runs" >&2
+	local p
+	p=$(jobs -pr)
+	if [ -n "$p" ]; then
+		kill -TERM $p 2>/dev/null
+		for _ in $(seq 1 60); do
+			[ -z "$(jobs -pr)" ] && break
+			sleep 0.5
+		done
+		for p in $(jobs -pr); do kill -KILL -- "-$p" 2>/dev/null; done
+	fi
+	wait
+	exit 130
+}
+trap stop_all INT TERM
+
 KDIR=$(images/debian-kernel.sh build) || exit 1
 INITRD=$(images/build.sh build build/vmemstress-guest "$KDIR") || exit 1
 
-# run NAME SCENARIO: one run, its JSON in $work/NAME.json
+# vm NAME SCENARIO [HOST OPTIONS...]: start one run in the background ($!),
+# its JSON in $work/NAME.json; run: the same, waited for
+vm() {
+	local name=$1 scn=$2
+	shift 2
+	timeout -k 30 600 "$host" -q --kernel "$KDIR/vmlinuz" --initrd "$INITRD" -o "$work/$name" \
+		--json "$work/$name.json" "$@" "$scn" >/dev/null 2>"$work/$name.err" &
+}
+waited() { wait "$2" || echo "  ($1 ended with status $?)" >&2; }
 run() {
-	timeout 600 "$host" -q --kernel "$KDIR/vmlinuz" --initrd "$INITRD" -o "$work/$1" --json "$work/$1.json" "$2" \
-		>/dev/null 2>"$work/$1.err" || echo "  ($1 ended with status $?)" >&2
+	vm "$@"
+	waited "$1" $!
 }
 # median JQ_EXPR NAME...: the median of the expression over the runs' JSON
 median() {
 	local expr=$1
 	shift
-	for n in "$@"; do jq -r "$expr" "$work/$n.json" 2>/dev/null; done | grep -E '^[0-9.]+$' | sort -g |
+	for n in "$@"; do jq -r "$expr" "$work/$n.json" 2>/dev/null; done | grep -E '^-?[0-9.]+$' | sort -g |
 		awk '{v[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'
 }
 calc() { awk "BEGIN { printf \"%s\", $1 }" | sed 's/\.0*$//'; }
+# secs MS, ratio A B: figures, or "-" when one is missing
+secs() { case "$1" in ''|-|null) echo - ;; *) awk "BEGIN { printf \"%.1f\", $1 / 1000 }" ;; esac; }
+ratio() {
+	case "$1$2" in *-*|*null*) echo - ; return ;; esac
+	[ -n "$1" ] && [ -n "$2" ] && [ "$2" != 0 ] && awk "BEGIN { printf \"x%.2f\", $1 / $2 }" || echo -
+}
 row() { printf '  %-58s %12s %s\n' "$1" "$2" "${3:-}"; }
-progress() { echo "bench: $*" >&2; }
+progress() { echo "bench: $(date -u +%H:%M:%S) $*" >&2; }
 
 names_of() { for i in $(seq 1 "$runs"); do echo "$1-$i"; done; }
+floors_of() { for i in $(seq 1 "$floor_runs"); do echo "floor-$1-$i"; done; }
 
 progress "default scenario x $runs"
 for i in $(seq 1 "$runs"); do run default-$i scenarios/default.ini; done
@@ -50,8 +98,14 @@ progress "parallel: 4 runs one after the other, then 2 at a time"
 t0=$(date +%s.%N)
 for i in 1 2 3 4; do run seq-$i scenarios/default.ini; done
 t1=$(date +%s.%N)
-run par-1 scenarios/default.ini & run par-2 scenarios/default.ini & wait
-run par-3 scenarios/default.ini & run par-4 scenarios/default.ini & wait
+for i in 1 3; do
+	vm par-$i scenarios/default.ini
+	p1=$!
+	vm par-$((i + 1)) scenarios/default.ini
+	p2=$!
+	waited par-$i $p1
+	waited par-$((i + 1)) $p2
+done
 t2=$(date +%s.%N)
 
 thp_bug=""
@@ -60,16 +114,68 @@ if [ -n "$bugk" ]; then
 	progress "THP mapcount reproduction on $bugk"
 	bi=$(images/build.sh build build/vmemstress-guest "$bugk")
 	s=$(date +%s.%N)
-	timeout 600 "$host" -q --kernel "$bugk/vmlinuz" --initrd "$bi" --kernel-config "$bugk/config" \
-		--known-bugs known-bugs.ini -o "$work/thpbug" scenarios/thp-mapcount.ini >/dev/null 2>&1
+	timeout -k 30 600 "$host" -q --kernel "$bugk/vmlinuz" --initrd "$bi" --kernel-config "$bugk/config" \
+		--known-bugs known-bugs.ini -o "$work/thpbug" scenarios/thp-mapcount.ini >/dev/null 2>&1 &
+	wait $!
 	thp_bug=$(calc "$(date +%s.%N) - $s")
 fi
 
+# The floor of a scenario: its [vm] and [step] sections as they are, one
+# 4 MiB anon population (a scenario needs one) and no judgement of what
+# stays. What it takes to boot that VM, plug, and have the kernel unplug
+# the same requested sizes with (almost) nothing of ours in the way.
+floor_of() {
+	awk -v name="$(basename "$1" .ini)" '
+		/^[ \t]*\[/ { sec = $0; sub(/^[ \t]*\[/, "", sec); sub(/\].*$/, "", sec)
+			keep = sec == "vm" || sec ~ /^step[ \t]/ }
+		keep { print }
+		END { printf "[scenario]\ndescription = floor of %s: its VM and steps, 4 MiB of anon\n", name
+			printf "[population floor]\ntype = anon\nsize = 4M\n[expect]\nunplug = any\n" }' "$1"
+}
+scns=$(ls scenarios/*.ini | sed 's|.*/||; s|\.ini$||')
+nscn=$(echo "$scns" | wc -l)
+mkdir -p "$work/floor"
+progress "floors: $nscn scenarios' VMs and steps without our work, x $floor_runs each"
+for s in $scns; do
+	floor_of "scenarios/$s.ini" >"$work/floor/$s.ini"
+	if ! "$host" --check "$work/floor/$s.ini" >"$work/floor/$s.check" 2>&1; then
+		echo "  (floor of $s does not check: $(tail -n 1 "$work/floor/$s.check"))" >&2
+		continue
+	fi
+	for i in $(seq 1 "$floor_runs"); do run floor-$s-$i "$work/floor/$s.ini"; done
+done
+
+# suite J: the suite at -j J, through ./run.sh as a user runs it; its wall
+# time around it (kernel preparation, cached, included) in $work/suite-jJ.wall
+suite_run() {
+	local s
+	s=$(date +%s.%N)
+	timeout -k 60 7200 ./run.sh --no-deps --suite "$suite" -j "$1" -o "$work/suite-j$1" \
+		>"$work/suite-j$1.out" 2>"$work/suite-j$1.err" &
+	wait $! || echo "  (suite at -j $1 ended with status $?)" >&2
+	calc "$(date +%s.%N) - $s" >"$work/suite-j$1.wall"
+}
+progress "suite $suite at -j 1 (its runs are the scenarios' times to verdict below)"
+suite_run 1
+progress "suite $suite at -j 2"
+suite_run 2
+
+settle=""
+if "$host" --help 2>&1 | grep -q -- '--settle'; then
+	settle=1
+	progress "settling: longterm-pin-kernel and secretmem-kernel, --settle evidence and patient"
+	for s in longterm-pin-kernel secretmem-kernel; do
+		run settle-$s-evidence scenarios/$s.ini
+		run settle-$s-patient scenarios/$s.ini --settle patient
+	done
+fi
+
 accel=$(jq -r '.vm.accel' "$work/default-1.json")
+release=$(jq -r '.vm.kernel_release' "$work/default-1.json")
 cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 echo
 echo "vmemstress bench, $(date -u +%Y-%m-%d), $(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB,"
-echo "accelerator $accel, kernel $(jq -r '.vm.kernel_release' "$work/default-1.json"), medians of $runs runs"
+echo "accelerator $accel, kernel $release, medians of $runs runs, load average $(cut -d ' ' -f 1-3 /proc/loadavg) at the end"
 echo
 row "default scenario (1 GiB region, 96 MiB of pages)" "ms"
 row "  boot to ready (host: QEMU start to the guest's hello)" "$(median .timings.boot_ms $D)"
@@ -84,26 +190,88 @@ row "  host program CPU time" "$(median .timings.host_cpu_ms $D)"
 row "  host program peak RSS (KiB)" "$(median .timings.host_max_rss_kb $D)"
 row "  guest program peak RSS (KiB, with its 96 MiB of pages)" "$(median '.steps[0].state.guest_rss_kb' $D)"
 echo
-row "unplug time per GiB, by population (ZONE_MOVABLE)" "ms/GiB"
-per_gib='.steps[0].elapsed_ms / ((.steps[0].size_before - .steps[0].size_after) / 1073741824) | floor'
-row "  anon + thp-cow (default)" "$(median "$per_gib" $D)"
-for s in thp-cow pagecache high-mapcount longterm-pin-movable transient-refs; do
-	row "  $s" "$(median "$per_gib" $(names_of $s))"
+
+# Where the default scenario's time goes. Medians of each part over the
+# runs; "the rest" is per run what the others leave of the total.
+steps='([.steps[].elapsed_ms] | add)'
+checks='((.populate.guest_ms // 0) + ([.steps[] | (.state.guest_ms // 0) + (.final_state.guest_ms // 0)] | add))'
+F=$(floors_of default)
+floor_steps=$(median "$steps" $F)
+def_steps=$(median "$steps" $D)
+waits=-
+[ "$floor_steps" != - ] && [ "$def_steps" != - ] && waits=$(calc "$def_steps - $floor_steps")
+row "default scenario: where the time goes (medians)" "ms"
+row "  QEMU start, firmware, loading the kernel" "$(median '.timings.boot_ms - .timings.guest_boot_ms' $D)"
+row "  guest kernel boot (its uptime at hello)" "$(median .timings.guest_boot_ms $D)"
+row "  plug 1 GiB" "$(median .timings.plug_ms $D)"
+row "  kernel unplug (the floor's step time)" "$floor_steps"
+row "  ours: populate (build and stamp 96 MiB)" "$(median '.timings.populate_ms - (.populate.guest_ms // 0)' $D)"
+row "  ours: checks (guest state, attribution, stamps; guest_ms)" "$(median "$checks" $D)"
+row "  ours: waits (step time beyond the floor's)" "$waits"
+row "  the rest (shutdown, host side of the checks, report)" \
+	"$(median ".timings.total_ms - .timings.boot_ms - .timings.plug_ms - .timings.populate_ms - $steps - $checks + (.populate.guest_ms // 0)" $D)"
+row "  time to verdict (total)" "$(median .timings.total_ms $D)"
+echo
+
+# Per scenario: the time to verdict of its run in the -j 1 suite (when the
+# suite ran it on this kernel) against its floor: boot + plug + steps.
+sj=$work/suite-j1/suite.json
+printf '  %-22s %8s %-8s %9s %8s %8s\n' "scenario (1 run)" "verdict" "" "floor" "unplug" "ratio"
+printf '  %-22s %8s %-8s %9s %8s %8s\n' "" "s" "" "s" "s" "v/floor"
+over20=0 slow="" slow_ms=0 counted=0
+for s in $scns; do
+	v=$(jq -r --arg n "$s" --arg r "$release" \
+		'[.runs[] | select(.scenario.name == $n and .kernel.release == $r)][0] | .report.timings.total_ms // "-"' "$sj" 2>/dev/null)
+	verdict=$(jq -r --arg n "$s" --arg r "$release" \
+		'[.runs[] | select(.scenario.name == $n and .kernel.release == $r)][0] | .verdict // "-"' "$sj" 2>/dev/null)
+	fl=$(median ".timings.boot_ms + .timings.plug_ms + $steps" $(floors_of "$s"))
+	fs=$(median "$steps" $(floors_of "$s"))
+	printf '  %-22s %8s %-8s %9s %8s %8s\n' "$s" "$(secs "${v:--}")" "${verdict:--}" "$(secs "$fl")" "$(secs "$fs")" "$(ratio "${v:--}" "$fl")"
+	case "${v:--}" in
+	-|null) ;;
+	*)
+		counted=$((counted + 1))
+		[ "$v" -ge 20000 ] && over20=$((over20 + 1))
+		[ "$v" -gt "$slow_ms" ] && slow_ms=$v slow=$s ;;
+	esac
 done
-row "attribution (guest) per GiB of region, vmsplice-movable" \
-	"$(median '.steps[0].state.guest_ms / (.region.size / 1073741824) | floor' $(names_of vmsplice-movable))" "ms/GiB"
+echo "  (verdict: the scenario's run in the -j 1 suite below; floor: boot + plug + the steps of the"
+echo "   same [vm] and [step]s with 4 MiB of anon and nothing judged; unplug: the floor's step time)"
 echo
-row "region scale (1 GiB plugged, anon 32 MiB + vmsplice 8 MiB)" "1 / 8 / 64 GiB"
-sc() { echo "$(median "$1" $(names_of scale-1)) / $(median "$1" $(names_of scale-8)) / $(median "$1" $(names_of scale-64))"; }
-row "  time to verdict (ms)" "$(sc .timings.total_ms)"
-row "  guest state with attribution (ms)" "$(sc '.steps[0].state.guest_ms')"
-row "  guest program peak RSS (KiB)" "$(sc '.steps[0].state.guest_rss_kb')"
-row "  host program peak RSS (KiB)" "$(sc .timings.host_max_rss_kb)"
+
+sdesc=$suite
+[ -d "$suite" ] && sdesc="$suite (a directory: every scenario on $release only)"
+nruns=$(jq -r '.summary.runs // "-"' "$sj" 2>/dev/null)
+row "suite $sdesc" ""
+for j in 1 2; do
+	f=$work/suite-j$j/suite.json
+	row "  -j $j: runs (suite.elapsed_ms) / wall with ./run.sh (s)" \
+		"$(secs "$(jq -r '.suite.elapsed_ms // "-"' "$f" 2>/dev/null)") / $(printf '%.1f' "$(cat "$work/suite-j$j.wall")")" \
+		"$(jq -r '"\(.summary.runs) runs: \(.summary.pass) pass, \(.summary.fail) fail, \(.summary.error) error, \(.summary.skip) skip"' "$f" 2>/dev/null)"
+done
+row "  -j 1 over -j 2 (runs)" "$(ratio "$(jq -r '.suite.elapsed_ms // "-"' "$work/suite-j1/suite.json" 2>/dev/null)" \
+	"$(jq -r '.suite.elapsed_ms // "-"' "$work/suite-j2/suite.json" 2>/dev/null)")"
 echo
+
+if [ -n "$settle" ]; then
+	row "settling: time to verdict, --settle patient over evidence" "s" "(1 run each)"
+	for s in longterm-pin-kernel secretmem-kernel; do
+		e=$(median .timings.total_ms settle-$s-evidence)
+		p=$(median .timings.total_ms settle-$s-patient)
+		row "  $s: patient / evidence" "$(secs "$p") / $(secs "$e")" "$(ratio "$p" "$e")"
+	done
+else
+	row "settling: --settle patient over evidence" "not measured" "(this build has no --settle)"
+fi
+echo
+
 seq_s=$(calc "$t1 - $t0")
 par_s=$(calc "$t2 - $t1")
 row "parallel: default scenario, scenarios per hour" "$(calc "int(4 * 3600 / $seq_s)") -j1" "$(calc "int(4 * 3600 / $par_s)") -j2 (throughput x$(calc "int(100 * $seq_s / $par_s) / 100"))"
 row "targets (TCG): one verdict under 20 s" "$(median '.timings.total_ms / 1000' $D) s"
+row "              shipped scenarios at 20 s or more" "$over20 of $counted" "(slowest: $slow, $(secs "$slow_ms") s)"
+row "              suite at -j 2 (nightly: 28 runs under 3 min)" \
+	"$(secs "$(jq -r '.suite.elapsed_ms // "-"' "$work/suite-j2/suite.json" 2>/dev/null)") s" "(${nruns} runs)"
 if [ -n "$thp_bug" ]; then
 	row "              THP mapcount reproduction under 30 s" "$(printf '%.1f' "$thp_bug") s"
 else

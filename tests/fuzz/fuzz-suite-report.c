@@ -1,6 +1,6 @@
 /* libFuzzer harness: any bytes as a suite result (suite.json, or a
- * baseline a user passes). The baseline comparison and the JUnit, KTAP and
- * HTML writers must take whatever parses as JSON without crashing, hanging
+ * baseline a user passes). The baseline comparison and the JUnit, KTAP,
+ * HTML and KCIDB writers must take whatever parses as JSON without crashing, hanging
  * or reading out of bounds. */
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	suite_write_junit(o, null, &e);
 	suite_write_ktap(o, null, &e);
 	suite_write_html(o, null, &e);
+	suite_write_kcidb(o, NULL, null, &e);
 	json_object_put(o);
 	return 0;
 }

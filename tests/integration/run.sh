@@ -10,7 +10,8 @@ work=$(mktemp -d /tmp/vmemstress-it.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
 . "$top/tests/lib.sh"
-ktap_start "vmemstress integration tests" tests/integration/run.sh tests/integration/libvirt.sh tests/integration/suite.sh
+ktap_start "vmemstress integration tests" tests/integration/run.sh tests/integration/libvirt.sh tests/integration/suite.sh \
+	tests/integration/fleet.sh
 KDIR=$(images/debian-kernel.sh build) || { echo "Bail out! cannot fetch the Debian kernel"; exit 1; }
 KERNEL=$KDIR/vmlinuz
 INITRD=$(images/build.sh build build/vmemstress-guest "$KDIR") || { echo "Bail out! cannot build the initramfs"; exit 1; }
@@ -629,5 +630,9 @@ end
 
 # Suites: the matrix runner, its formats, baselines (tests/integration/suite.sh).
 . "$top/tests/integration/suite.sh"
+
+# A suite dealt out to two libvirt daemons, one stopped mid-suite
+# (tests/integration/fleet.sh).
+. "$top/tests/integration/fleet.sh"
 
 ktap_finish integration

@@ -19,7 +19,7 @@ no_qemu_left_under() { ! pgrep -f -- "$1/runs/" >/dev/null; }
 
 begin "suite: two scenarios, -j 2, two VMs at once, every format in one directory"
 out=$work/suite1
-run_suite "$out" -j 2
+run_suite "$out" -j 2 --kcidb "$work/suite1/kcidb.json"
 s=$out/suite.json
 check "exit status 1: a failure and no baseline (got $rc)" test "$rc" = 1
 check "suite verdict fail, 2 runs: 1 pass, 1 fail" jqt "$s" '.verdict == "fail" and .exit_status == 1 and .summary.runs == 2 and .summary.pass == 1 and .summary.fail == 1'
@@ -35,6 +35,9 @@ check "JSON valid against its schema" tests/reports/check-json.sh "$out"
 check "JUnit XML parses and matches" tests/reports/check-junit.sh "$out"
 check "KTAP parses with the kernel's parser and matches" tests/reports/check-ktap.sh "$out"
 check "HTML renders in Chromium: one cell per block, failure colours" tests/reports/check-html.sh "$out" deb/vmsplice-unexpected
+check "KCIDB JSON valid against the kcidb-io schema and matches" tests/reports/check-kcidb.sh "$out"
+check "KCIDB: the pipe's 16 blocks in misc, gup-reference, not expected" jqt "$out/kcidb.json" \
+	'.tests[] | select(.misc.run == "deb/vmsplice-unexpected") | .status == "FAIL" and .misc.reasons == ["gup-reference"] and ([.misc.stuck_blocks[] | select(.owner == "vmsplice" and .reason == "gup-reference" and .expected == false) | .count] | add) == 16'
 check "no QEMU left" no_qemu_left_under "$out"
 end
 
@@ -63,7 +66,8 @@ end
 
 begin "suite: Ctrl-C stops every VM and still writes every format"
 out=$work/suite4
-"$host" --suite "$suite_dir" --suite-kernel "deb:$KDIR:$INITRD" -j 2 -o "$out" >"$out.stdout" 2>"$out.stderr" &
+"$host" --suite "$suite_dir" --suite-kernel "deb:$KDIR:$INITRD" -j 2 -o "$out" --kcidb "$work/suite4-kcidb.json" \
+	>"$out.stdout" 2>"$out.stderr" &
 pid=$!
 for _ in $(seq 1 1200); do
 	kill -0 "$pid" 2>/dev/null || break
@@ -78,6 +82,7 @@ check "stopped within 90 s (took $waited s)" test "$waited" -le 90
 check "suite marked interrupted, runs are errors" jqt "$s" '.suite.interrupted and .verdict == "error" and all(.runs[]; .verdict == "error")'
 check "every run wrote its report" test -s "$out/runs/deb/default/report.json" -a -s "$out/runs/deb/vmsplice-unexpected/report.json"
 check "all formats written" test -s "$out/junit.xml" -a -s "$out/results.ktap" -a -s "$out/report.html"
+check "KCIDB written, valid, every test ERROR" sh -c 'tests/reports/check-kcidb.sh "$1" "$2" && jq -e "all(.tests[]; .status == \"ERROR\")" "$2" >/dev/null' - "$out" "$work/suite4-kcidb.json"
 check "no QEMU left" no_qemu_left_under "$out"
 end
 
@@ -87,7 +92,7 @@ mkdir -p "$skip_dir"
 cp tests/scenarios/thp-never.ini tests/scenarios/vmsplice-unexpected.ini "$skip_dir/"
 out=$work/suite-skip
 timeout 300 "$host" --suite "$skip_dir" --suite-kernel "deb:$KDIR:$INITRD" --known-bugs known-bugs.ini -j 2 \
-	-o "$out" >"$out.stdout" 2>"$out.stderr"
+	-o "$out" --kcidb "$out/kcidb.json" >"$out.stdout" 2>"$out.stderr"
 rc=$?
 s=$out/suite.json
 check "exit status 1: the failing run decides (got $rc)" test "$rc" = 1
@@ -98,6 +103,7 @@ check "JUnit: <skipped>" grep -q "<skipped" "$out/junit.xml"
 check "JSON passes its schema" tests/reports/check-json.sh "$out"
 check "JUnit parses and matches" tests/reports/check-junit.sh "$out"
 check "KTAP parses with the kernel's parser" tests/reports/check-ktap.sh "$out"
+check "KCIDB: thp-never is SKIP, valid and matching" sh -c 'tests/reports/check-kcidb.sh "$1" && jq -e ".tests[] | select(.misc.run == \"deb/thp-never\") | .status == \"SKIP\"" "$1/kcidb.json" >/dev/null' - "$out"
 # the checks of the checkers: on this output (a failed run with unexpected
 # gup-reference stays and a skipped run), each checker passes the good copy
 # and fails every broken one
@@ -107,12 +113,13 @@ end
 
 begin "suite: ./run.sh prepares a suite file's kernels and runs it"
 out=$work/suite-run-sh
-timeout 600 ./run.sh --no-deps --suite tests/suites/run-sh.suite -o "$out" >"$out.stdout" 2>"$out.stderr"
+timeout 600 ./run.sh --no-deps --suite tests/suites/run-sh.suite -o "$out" --kcidb "$out.kcidb.json" >"$out.stdout" 2>"$out.stderr"
 rc=$?
 s=$out/suite.json
 check "exit status 0 (got $rc)" test "$rc" = 0
 check "the kernel named by its section, Debian's 6.1" jqt "$s" '.runs[0].id == "debian-6.1/default" and (.runs[0].kernel.release | test("^6\\.1\\..*cloud-amd64$")) and .runs[0].verdict == "pass"'
 check "said which kernel it prepared" contains "$out.stderr" "kernel 1 of 1: debian-6.1 (--debian-kernel linux-image-cloud-amd64)"
+check "--kcidb passed through: valid, one PASS test" sh -c 'tests/reports/check-kcidb.sh "$1" "$1.kcidb.json" && jq -e "[.tests[].status] == [\"PASS\"]" "$1.kcidb.json" >/dev/null' - "$out"
 check "no QEMU left" no_qemu_left_under "$out"
 end
 
@@ -129,4 +136,9 @@ timeout 60 "$host" --suite "$suite_dir" --suite-kernel "deb:$KDIR:$INITRD" --bas
 rc=$?
 check "a baseline that is not a suite result: exit 3 (got $rc)" test "$rc" = 3
 check "says so" contains "$out.stderr" "not JSON"
+timeout 60 "$host" --kcidb "$work/k.json" --kernel "$KERNEL" --initrd "$INITRD" scenarios/default.ini >"$out.stdout" 2>"$out.stderr"
+rc=$?
+check "--kcidb without --suite: exit 3 (got $rc)" test "$rc" = 3
+check "says it goes with --suite" contains "$out.stderr" "--kcidb go with --suite"
+check "no KCIDB file written" test ! -e "$work/k.json"
 end

@@ -57,7 +57,7 @@ fi
 "$here/assemble-suite.sh" "$out" >"$out/suite.json"
 echo "make-fixture: wrote $out/suite.json" >&2
 
-# the three renderings, with the suite writers built on their own (the
+# the renderings, with the suite writers built on their own (the
 # runner is not needed for them)
 "$here/render.sh" "$out/suite.json" "$out"
-echo "make-fixture: wrote $out/junit.xml, $out/results.ktap, $out/report.html" >&2
+echo "make-fixture: wrote $out/junit.xml, $out/results.ktap, $out/report.html, $out/kcidb.json" >&2

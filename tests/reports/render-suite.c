@@ -1,11 +1,21 @@
-/* Render a suite.json with the three suite writers: the development
- * fixture's stand-in for the suite runner (tests/reports/make-fixture.sh).
+/* Render a suite.json with the suite writers: the development fixture's
+ * stand-in for the suite runner (tests/reports/make-fixture.sh).
  *
- *   render-suite SUITE.json OUTDIR   writes OUTDIR/junit.xml, results.ktap, report.html */
+ *   render-suite SUITE.json OUTDIR   writes OUTDIR/junit.xml, results.ktap, report.html,
+ *                                    kcidb.json (its file URLs under OUTDIR) */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "suite/suite-report.h"
+
+static const char *outdir;
+
+static int write_kcidb(struct json_object *suite, FILE *f, struct err *e)
+{
+	return suite_write_kcidb(suite, outdir, f, e);
+}
 
 int main(int argc, char **argv)
 {
@@ -21,7 +31,10 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *file;
 		int (*write)(struct json_object *, FILE *, struct err *);
-	} outs[] = { { "junit.xml", suite_write_junit }, { "results.ktap", suite_write_ktap }, { "report.html", suite_write_html } };
+	} outs[] = { { "junit.xml", suite_write_junit }, { "results.ktap", suite_write_ktap }, { "report.html", suite_write_html },
+		     { "kcidb.json", write_kcidb } };
+	static char abs[PATH_MAX];
+	outdir = realpath(argv[2], abs);
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
 		char path[4096];

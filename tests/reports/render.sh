@@ -1,6 +1,7 @@
 #!/bin/sh
-# Render a suite.json into DIR/junit.xml, DIR/results.ktap, DIR/report.html
-# with the suite writers (host/suite/suite-report.c, host/suite/suite-{junit,ktap,html}.c)
+# Render a suite.json into DIR/junit.xml, DIR/results.ktap, DIR/report.html,
+# DIR/kcidb.json with the suite writers (host/suite/suite-report.c,
+# host/suite/suite-{junit,ktap,html,kcidb}.c)
 # built alone into build/tests/render-suite: a dev tool, the suite runner
 # calls the same functions.
 #
@@ -11,7 +12,8 @@ top=$(cd "$here/../.." && pwd)
 build=${BUILD:-$top/build}
 bin=$build/tests/render-suite
 srcs="$here/render-suite.c $top/host/suite/suite-report.c $top/host/suite/suite-junit.c
-	$top/host/suite/suite-ktap.c $top/host/suite/suite-html.c $top/common/err.c $top/common/reasons.c"
+	$top/host/suite/suite-ktap.c $top/host/suite/suite-html.c $top/host/suite/suite-kcidb.c $top/common/err.c
+	$top/common/reasons.c"
 # rebuild when any source is newer than the binary
 stale=1
 if [ -x "$bin" ]; then

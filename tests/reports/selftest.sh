@@ -3,7 +3,8 @@
 # suite output (must pass), then on copies broken in one way each (must
 # fail). OUT must hold a failed run with blocks that stayed unexpectedly
 # for gup-reference (tests/scenarios/vmsplice-unexpected.ini) and a skipped
-# run, as tests/reports/make-fixture.sh's does.
+# run, as tests/reports/make-fixture.sh's does, and the suite's KCIDB JSON
+# as OUT/kcidb.json (--kcidb).
 #
 #   tests/reports/selftest.sh OUT
 set -eu
@@ -25,7 +26,7 @@ case_() {
 	d=$tmp/$n
 	rm -rf "$d"
 	mkdir -p "$d"
-	cp -r "$src"/suite.json "$src"/junit.xml "$src"/results.ktap "$src"/report.html "$src"/runs "$d"/
+	cp -r "$src"/suite.json "$src"/junit.xml "$src"/results.ktap "$src"/report.html "$src"/kcidb.json "$src"/runs "$d"/
 	if [ "$mut" != - ]; then
 		(cd "$d" && "$PY" -c '
 import re, sys
@@ -93,6 +94,41 @@ q = chr(34)
 sub("report.html", r"(<span class=\"c o-went\"[^>]*)data-outcome=\"went\"", r"\1data-outcome=" + q + "kept" + q)'
 case_ "html: unexpected stays painted green" check-html.sh '
 sub("report.html", r"\.u-gup-reference\{background-color:#[0-9a-f]+\}", ".u-gup-reference{background-color:#22aa22}")'
+
+case_ "kcidb: good" check-kcidb.sh -
+case_ "kcidb: not valid against the KCIDB schema (an origin in capitals)" check-kcidb.sh '
+sub("kcidb.json", r"\"origin\": \"vmemstress\"", "\"origin\": \"VMemStress\"")'
+case_ "kcidb: another schema version" check-kcidb.sh '
+sub("kcidb.json", r"\"major\": 5", "\"major\": 4")'
+case_ "kcidb: a failure reported as a pass" check-kcidb.sh '
+sub("kcidb.json", r"\"status\": \"FAIL\"", "\"status\": \"PASS\"")'
+case_ "kcidb: a test missing" check-kcidb.sh '
+import json
+k = json.load(open("kcidb.json"))
+k["tests"].pop()
+json.dump(k, open("kcidb.json", "w"))'
+case_ "kcidb: a test on a build that is not there" check-kcidb.sh '
+import json
+k = json.load(open("kcidb.json"))
+k["tests"][0]["build_id"] += "-gone"
+json.dump(k, open("kcidb.json", "w"))'
+case_ "kcidb: a stuck block with the wrong reason" check-kcidb.sh '
+sub("kcidb.json", r"(\"stuck_blocks\": \[.*?\"reason\": )\"gup-reference\"", lambda m: m.group(1) + "\"longterm-pin\"")'
+case_ "kcidb: stuck blocks miscounted" check-kcidb.sh '
+sub("kcidb.json", r"(\"stuck_blocks\": \[.*?\"count\": )(\d+)", lambda m: m.group(1) + str(int(m.group(2)) + 1))'
+case_ "kcidb: an output file that does not exist" check-kcidb.sh '
+import json
+k = json.load(open("kcidb.json"))
+f = k["tests"][0]["output_files"][-1]
+f["url"] = f["url"].rsplit("/", 1)[0] + "/missing.log"
+f["name"] = "missing.log"
+json.dump(k, open("kcidb.json", "w"))'
+case_ "kcidb: a start time an hour off" check-kcidb.sh '
+import json, datetime
+k = json.load(open("kcidb.json"))
+t = next(t for t in k["tests"] if "start_time" in t)
+t["start_time"] = (datetime.datetime.fromisoformat(t["start_time"]) + datetime.timedelta(hours=1)).isoformat()
+json.dump(k, open("kcidb.json", "w"))'
 
 echo "selftest: $n cases, $failed wrong"
 [ "$failed" = 0 ]

@@ -1,4 +1,4 @@
-/* The suite renderers (JUnit, KTAP, HTML) on a small hand-made suite: a
+/* The suite renderers (JUnit, KTAP, HTML, KCIDB) on a small hand-made suite: a
  * pass run, a fail run with an unexpected stay and a known bug, an error
  * run without a report and a skip run; hostile strings in names and texts;
  * and input that is missing fields or has the wrong types. */
@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../common/reasons.h"
 #include "suite/suite-report.h"
@@ -110,6 +112,7 @@ static bool has_line(const char *text, const char *line)
 }
 
 static struct json_object *suite;
+static int kcidb_nodir(struct json_object *s, FILE *f, struct err *e);
 
 static int setup(void **state)
 {
@@ -274,6 +277,12 @@ static void garbage_does_not_crash(void **state)
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		struct json_object *s = json_tokener_parse(inputs[i]);
 		char *a = render(suite_write_junit, s), *b = render(suite_write_ktap, s), *c = render(suite_write_html, s);
+		char *d = render(kcidb_nodir, s);
+		struct json_object *kj = json_tokener_parse(d);
+		if (!kj)
+			fail_msg("input %zu: the KCIDB output is not JSON: %s", i, d);
+		json_object_put(kj);
+		free(d);
 		assert_memory_equal(a, "<?xml", 5);
 		assert_memory_equal(b, "KTAP version 1\n", 15);
 		assert_non_null(strstr(c, "</html>"));
@@ -282,6 +291,179 @@ static void garbage_does_not_crash(void **state)
 		free(c);
 		json_object_put(s);
 	}
+}
+
+/* The KCIDB writer without an output directory (no file URLs) */
+static int kcidb_nodir(struct json_object *s, FILE *f, struct err *e)
+{
+	return suite_write_kcidb(s, NULL, f, e);
+}
+
+static const char *kcidb_dir;
+static int kcidb_withdir(struct json_object *s, FILE *f, struct err *e)
+{
+	return suite_write_kcidb(s, kcidb_dir, f, e);
+}
+
+static struct json_object *jpath(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("no member %s", key);
+	return v;
+}
+
+static const char *jstr_at(struct json_object *o, const char *key)
+{
+	return json_object_get_string(jpath(o, key));
+}
+
+/* KCIDB: a checkout and build per kernel, a test per run with the status
+ * its verdict gives, the stuck blocks folded, the known bug named. */
+static void kcidb_tests_and_misc(void **state)
+{
+	char *k = render(kcidb_nodir, suite);
+	struct json_object *o = json_tokener_parse(k);
+	assert_non_null(o);
+	assert_int_equal(json_object_get_int(jpath(jpath(o, "version"), "major")), 5);
+	assert_int_equal(json_object_get_int(jpath(jpath(o, "version"), "minor")), 3);
+	assert_int_equal(json_object_array_length(jpath(o, "checkouts")), 2);
+	assert_int_equal(json_object_array_length(jpath(o, "builds")), 2);
+	struct json_object *tests = jpath(o, "tests");
+	assert_int_equal(json_object_array_length(tests), 4);
+	static const char *const status[] = { "PASS", "FAIL", "ERROR", "SKIP" };
+	for (size_t i = 0; i < 4; i++) {
+		struct json_object *t = json_object_array_get_idx(tests, i);
+		assert_string_equal(jstr_at(t, "status"), status[i]);
+		assert_string_equal(jstr_at(t, "origin"), "vmemstress");
+		/* a test path is [a-zA-Z0-9_-] parts joined by dots */
+		const char *p = jstr_at(t, "path");
+		assert_memory_equal(p, "vmemstress.", 11);
+		assert_int_equal(strspn(p + 11, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"),
+				 strlen(p + 11));
+		/* no directory given: no file URLs */
+		assert_false(json_object_object_get_ex(t, "output_files", NULL));
+	}
+	struct json_object *pass = json_object_array_get_idx(tests, 0), *fail = json_object_array_get_idx(tests, 1);
+	assert_string_equal(jstr_at(pass, "id"), "vmemstress:h/nightly/2026-11-23T10:00:00Z/k1/default");
+	assert_string_equal(jstr_at(pass, "build_id"), "vmemstress:h/nightly/2026-11-23T10:00:00Z/k1");
+	assert_string_equal(jstr_at(pass, "start_time"), "2026-11-23T10:00:00.000000+00:00");
+	assert_non_null(strstr(k, "\"duration\": 1.500,"));
+	assert_string_equal(jstr_at(jpath(json_object_array_get_idx(jpath(o, "builds"), 1), "misc"), "release"), "6.12");
+	/* the hostile scenario name: only path characters in the path */
+	assert_string_equal(jstr_at(fail, "path"), "vmemstress.vm_splice__td__script_alert_1___script__");
+	struct json_object *misc = jpath(fail, "misc"), *stuck = jpath(misc, "stuck_blocks");
+	assert_int_equal(json_object_array_length(stuck), 2);
+	struct json_object *b0 = json_object_array_get_idx(stuck, 0), *b1 = json_object_array_get_idx(stuck, 1);
+	assert_string_equal(jstr_at(b0, "blocks"), "0");
+	assert_string_equal(jstr_at(b0, "addresses"), "0x100000000-0x100200000");
+	assert_string_equal(jstr_at(b0, "reason"), "gup-reference");
+	assert_string_equal(jstr_at(b0, "released_by"), "pipe");
+	assert_false(json_object_get_boolean(jpath(b0, "expected")));
+	assert_string_equal(jstr_at(b1, "reason"), "isolation-false-positive");
+	assert_string_equal(jstr_at(jpath(b1, "known_bug"), "name"), "thp-mapcount-on-isolation");
+	assert_string_equal(jstr_at(jpath(b1, "known_bug"), "fixed_by"), "829ae0f81ce0");
+	assert_string_equal(json_object_to_json_string(jpath(misc, "known_bugs")), "[ \"thp-mapcount-on-isolation\" ]");
+	assert_string_equal(json_object_to_json_string(jpath(misc, "reasons")),
+			    "[ \"gup-reference\", \"isolation-false-positive\" ]");
+	assert_string_equal(jstr_at(misc, "change"), "new-failure");
+	assert_non_null(strstr(jstr_at(fail, "comment"), ": FAIL: step all: pipe:gup-reference unexpected"));
+	/* the error's text is the error test's comment and excerpt */
+	struct json_object *error = json_object_array_get_idx(tests, 2);
+	assert_non_null(strstr(jstr_at(error, "log_excerpt"), "error: QEMU died\nsecond line # hash"));
+	assert_string_equal(json_object_to_json_string(jpath(jpath(json_object_array_get_idx(tests, 3), "misc"), "not_shown")),
+			    "[ \"population secret (secretmem): the kernel lacks CONFIG_SECRETMEM\" ]");
+	json_object_put(o);
+	free(k);
+}
+
+/* A run never started is MISS with no time; bytes that are not UTF-8
+ * become '?'; with a directory, the files there become file:// URLs,
+ * percent-encoded, and log_url is the run's report.txt. */
+static void kcidb_miss_utf8_and_urls(void **state)
+{
+	char tmpl[] = "/tmp/vms-kcidb-test.XXXXXX", path[200];
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(path, sizeof(path), "%s/runs", tmpl);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/runs/k a", tmpl);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/runs/k a/s", tmpl);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/runs/k a/s/report.txt", tmpl);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	struct json_object *s = json_tokener_parse(
+		"{\"suite\": {\"name\": \"n\", \"started\": \"2026-11-23T23:59:59Z\", \"host\": \"h\"}, \"runs\": ["
+		" {\"id\": \"k a/s\", \"kernel\": {\"name\": \"k a\"}, \"scenario\": {\"name\": \"s\"}, \"dir\": \"runs/k a/s\","
+		"  \"verdict\": \"pass\", \"started_ms\": 1500, \"elapsed_ms\": 1},"
+		" {\"id\": \"k a/t\", \"kernel\": {\"name\": \"k a\"}, \"scenario\": {\"name\": \"t\"}, \"dir\": \"../../etc\","
+		"  \"verdict\": \"error\", \"error\": \"not run: the suite was interrupted\", \"started_ms\": 0, \"elapsed_ms\": 0},"
+		" {\"id\": \"k a/u\", \"kernel\": {\"name\": \"k a\"}, \"scenario\": {\"name\": \"u\"},"
+		"  \"verdict\": \"fail\", \"failures\": [\"bad \\u00e9\"]}]}");
+	assert_non_null(s);
+	/* json-c keeps bytes as given: put a lone continuation byte in */
+	json_object_object_add(json_object_array_get_idx(jpath(s, "runs"), 2), "error", json_object_new_string("x\x80y"));
+	kcidb_dir = tmpl;
+	char *k = render(kcidb_withdir, s);
+	struct json_object *o = json_tokener_parse(k);
+	assert_non_null(o);
+	struct json_object *t0 = json_object_array_get_idx(jpath(o, "tests"), 0);
+	struct json_object *t1 = json_object_array_get_idx(jpath(o, "tests"), 1);
+	struct json_object *t2 = json_object_array_get_idx(jpath(o, "tests"), 2);
+	assert_string_equal(jstr_at(t0, "start_time"), "2026-11-24T00:00:00.500000+00:00");
+	char want[300];
+	snprintf(want, sizeof(want), "file://%s/runs/k%%20a/s/report.txt", tmpl);
+	assert_string_equal(jstr_at(t0, "log_url"), want);
+	assert_int_equal(json_object_array_length(jpath(t0, "output_files")), 1);
+	assert_string_equal(jstr_at(t1, "status"), "MISS");
+	assert_false(json_object_object_get_ex(t1, "start_time", NULL));
+	assert_false(json_object_object_get_ex(t1, "duration", NULL));
+	assert_false(json_object_object_get_ex(t1, "output_files", NULL));  /* "../../etc" is not looked at */
+	assert_string_equal(jstr_at(jpath(t2, "misc"), "error"), "x?y");
+	assert_string_equal(jstr_at(t2, "status"), "FAIL");
+	json_object_put(o);
+	free(k);
+	json_object_put(s);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/runs/k a/s", tmpl);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/runs/k a", tmpl);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/runs", tmpl);
+	rmdir(path);
+	rmdir(tmpl);
+}
+
+/* A suite dealt to hosts: every format names each run's host, the run
+ * moved from a host that dropped out, and that host. */
+static void hosts_in_every_format(void **state)
+{
+	struct json_object *s = json_tokener_parse(
+		"{\"suite\": {\"name\": \"n\", \"started\": \"2026-11-23T10:00:00Z\", \"host\": \"me\", \"hosts\": ["
+		"  {\"name\": \"lv-a\", \"connect\": \"qemu+unix:///system?socket=/a/s\", \"runs\": 0, \"dropped_out\": true,"
+		"   \"error\": \"cannot connect\"},"
+		"  {\"name\": \"lv-b\", \"connect\": \"qemu+unix:///system?socket=/b/s\", \"runs\": 1, \"dropped_out\": false}]},"
+		" \"runs\": [{\"id\": \"k/s\", \"verdict\": \"pass\", \"host\": \"lv-b\", \"dir\": \"runs/k/s\","
+		"  \"moved_from\": [{\"host\": \"lv-a\", \"error\": \"the connection closed\", \"dir\": \"lost/lv-a/k/s\"}]}]}");
+	assert_non_null(s);
+	char *k = render(suite_write_ktap, s), *j = render(suite_write_junit, s), *h = render(suite_write_html, s);
+	char *c = render(kcidb_nodir, s);
+	assert_true(has_line(k, "# host: lv-a (qemu+unix:///system?socket=/a/s): 0 runs; dropped out: cannot connect"));
+	assert_true(has_line(k, "# host: lv-b (qemu+unix:///system?socket=/b/s): 1 runs"));
+	assert_true(has_line(k, "  # host: lv-b"));
+	assert_true(has_line(k, "  # moved: from host lv-a, which dropped out: the connection closed"));
+	assert_true(has_line(j, "host: lv-b"));
+	assert_true(has_line(j, "moved from host lv-a, which dropped out: the connection closed"));
+	assert_non_null(strstr(h, "; on host <code class=\"host\">lv-b</code>"));
+	assert_non_null(strstr(h, "; moved from host <code class=\"moved\">lv-a</code>, which dropped out (the connection closed)"));
+	assert_non_null(strstr(c, "\"comment\": \"host lv-b, ? backend, accel ?\""));
+	free(k);
+	free(j);
+	free(h);
+	free(c);
+	json_object_put(s);
 }
 
 /* kunit.py stops reading at the kernel's end-of-tests markers wherever they
@@ -322,6 +504,9 @@ int main(void)
 		cmocka_unit_test(html_no_script_links),
 		cmocka_unit_test(garbage_does_not_crash),
 		cmocka_unit_test(ktap_breaks_end_markers),
+		cmocka_unit_test(hosts_in_every_format),
+		cmocka_unit_test(kcidb_tests_and_misc),
+		cmocka_unit_test(kcidb_miss_utf8_and_urls),
 		cmocka_unit_test(markup_escapes_invalid_utf8),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

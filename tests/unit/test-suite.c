@@ -14,6 +14,7 @@
 
 #include "suite/baseline.h"
 #include "suite/suite-file.h"
+#include "suite/suite.h"
 
 static char dir[64];
 
@@ -101,6 +102,12 @@ static void bad_files(void **state)
 		{ "[suite]\nscenarios = a.ini\n[kernel x]\nkernel = b\n[kernel x]\nkernel = c\n", ":5: [kernel x] given twice" },
 		{ "[suite]\nscenarios = a.ini\n[kernel x]\ndebian-kernel = p\npatches = y\n", "patches goes with kernel-src" },
 		{ "[suites]\n", ":1: [suites]: unknown section" },
+		{ "[suite]\nscenarios = a.ini\n[host h]\njobs = 2\n", ":3: [host h] has no connect" },
+		{ "[suite]\nscenarios = a.ini\n[host h]\nconnect = qemu:///system\njobs = 65\n", ":5: [host h] jobs = 65" },
+		{ "[suite]\nscenarios = a.ini\n[host h]\nconnect = u\n[host h]\nconnect = v\n", ":5: [host h] given twice" },
+		{ "[suite]\nscenarios = a.ini\n[host h]\nconnect = u\n[host i]\nconnect = u\n", ":5: [host i] connect = u: the same daemon as [host h]" },
+		{ "[suite]\nscenarios = a.ini\n[host h]\nconnect = u\nuri = v\n", ":5: [host h] uri: unknown key" },
+		{ "[suite]\nscenarios = a.ini\n[host a b]\nconnect = u\n", "[host a b]: a host name" },
 		{ "[suite]\n", "lists no scenarios" },
 		{ "scenarios = a.ini\n", ":1: scenarios: key outside any section" },
 		{ "[suite]\nthis is not ini\n", ":2: not a \"key = value\"" },
@@ -114,6 +121,61 @@ static void bad_files(void **state)
 		if (!strstr(e.msg, cases[i].want) || !strstr(e.msg, "bad.suite"))
 			fail_msg("case %zu: \"%s\" does not say \"%s\"", i, e.msg, cases[i].want);
 	}
+}
+
+/* [host NAME] sections: a daemon each, jobs unset until said. */
+static void host_sections(void **state)
+{
+	static struct suite s;
+	struct err e = { "" };
+	const char *p = write_file("h.suite", "[suite]\nscenarios = a.ini\n[host bench-3]\n"
+					      "connect = qemu+ssh://root@bench-3/system\njobs = 4\n"
+					      "[host lab]\nconnect = qemu+unix:///system?socket=/srv/lv/libvirt-sock\n");
+	assert_int_equal(suite_load(p, &s, &e), 0);
+	assert_int_equal(s.nhosts, 2);
+	assert_string_equal(s.hosts[0].name, "bench-3");
+	assert_string_equal(s.hosts[0].connect, "qemu+ssh://root@bench-3/system");
+	assert_int_equal(s.hosts[0].jobs, 4);
+	assert_int_equal(s.hosts[0].line, 3);
+	assert_string_equal(s.hosts[1].connect, "qemu+unix:///system?socket=/srv/lv/libvirt-sock");
+	assert_int_equal(s.hosts[1].jobs, 0);  /* -j's, else 1 */
+}
+
+/* --connect URI[=JOBS]: JOBS only when what follows the last '=' is a
+ * number; names from the URI's host, or its socket's directory. */
+static void connect_options(void **state)
+{
+	static struct suite_options o;
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(suite_connect_option(&o, "qemu+ssh://root@bench-3/system=3"), 0);
+	assert_int_equal(suite_connect_option(&o, "qemu+unix:///system?socket=/srv/lv-a/libvirt-sock"), 0);
+	assert_int_equal(suite_connect_option(&o, "qemu+unix:///system?socket=/srv/lv-b/libvirt-sock=2"), 0);
+	assert_int_equal(suite_connect_option(&o, "qemu:///system"), 0);
+	assert_int_equal(suite_connect_option(&o, "qemu+tcp://bench-3:16509/system"), 0);
+	assert_int_equal(o.nhosts, 5);
+	assert_string_equal(o.hosts[0].connect, "qemu+ssh://root@bench-3/system");
+	assert_int_equal(o.hosts[0].jobs, 3);
+	assert_string_equal(o.hosts[0].name, "bench-3");
+	assert_string_equal(o.hosts[1].connect, "qemu+unix:///system?socket=/srv/lv-a/libvirt-sock");
+	assert_int_equal(o.hosts[1].jobs, 0);
+	assert_string_equal(o.hosts[1].name, "lv-a");
+	assert_string_equal(o.hosts[2].connect, "qemu+unix:///system?socket=/srv/lv-b/libvirt-sock");
+	assert_int_equal(o.hosts[2].jobs, 2);
+	assert_string_equal(o.hosts[2].name, "lv-b");
+	assert_string_equal(o.hosts[3].name, "local");
+	/* another daemon on bench-3: a name of its own */
+	assert_string_equal(o.hosts[4].name, "bench-3_16509");
+	/* refused, and nothing added */
+	assert_int_equal(suite_connect_option(&o, "qemu:///system=0"), -1);
+	assert_int_equal(suite_connect_option(&o, "qemu:///system=65"), -1);
+	assert_int_equal(suite_connect_option(&o, "=2"), -1);
+	assert_int_equal(suite_connect_option(&o, "qemu:///system"), -1);  /* given twice */
+	assert_int_equal(o.nhosts, 5);
+	assert_int_equal(suite_connect_option(&o, "a:///1"), 0);
+	assert_int_equal(suite_connect_option(&o, "a:///2"), 0);
+	assert_int_equal(suite_connect_option(&o, "a:///3"), 0);
+	assert_int_equal(suite_connect_option(&o, "a:///4"), -1);  /* at most 8 */
+	assert_string_equal(o.hosts[5].name, "local-2");
 }
 
 /* A report with one expected and two unexpected stays, one a known bug. */
@@ -263,6 +325,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_file), cmocka_unit_test(glob_and_dir), cmocka_unit_test(bad_files),
+		cmocka_unit_test(host_sections), cmocka_unit_test(connect_options),
 		cmocka_unit_test(signatures), cmocka_unit_test(compare), cmocka_unit_test(baseline_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
