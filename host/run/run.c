@@ -674,8 +674,9 @@ static int release_and_watch(struct ctx *c, const struct scn_step *step, struct 
 		return -1;
 	/* Reading /proc/kpageflags (the guest's block map) while the kernel
 	 * removes a memory block oopses 6.1 in stable_page_flags() on the
-	 * memmap being freed (seen once in 38 runs of offline-nack on the
-	 * fixed kernel): give the removal 2 s before asking. */
+	 * memmap being freed (2 guest crashes in 38 runs of offline-nack on
+	 * the fixed kernel, the one whose console was kept this oops): give
+	 * the removal 2 s before asking. */
 	for (uint64_t until = now_ms() + 2000, now; removing && (now = now_ms()) < until;)
 		if (c->vm.ops->wait_event(&c->vm, (int)(until - now), e) < 0)
 			return -1;
