@@ -36,7 +36,7 @@ kernel() {  # kernel [SERIES]: the cached (or newly built) kernel directory
 run_on() {  # run_on KERNEL_DIR OUT SCENARIO [KNOWN_BUGS]: status in $rc
 	local initrd
 	rc=99
-	initrd=$(images/build.sh build build/vmemstress-guest "$1") || return 1
+	initrd=$(images/build.sh build build/vmemstress-guest "$1" 2>>"$work/initrd.log") || return 1
 	timeout 900 build/vmemstress --kernel "$1/vmlinuz" --initrd "$initrd" --kernel-config "$1/config" \
 		--known-bugs "${4:-known-bugs.ini}" -o "$2" --json "$2.json" "$3" >"$2.stdout" 2>"$2.stderr"
 	rc=$?
