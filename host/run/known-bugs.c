@@ -55,6 +55,30 @@ static const struct {
 		   { "tail", KPF_COMPOUND_TAIL }, { "huge", KPF_HUGE },	   { "thp", KPF_THP },
 		   { "offline", KPF_OFFLINE },	 { "pgtable", KPF_PGTABLE } };
 
+/* 6.1 or 6.1.129: two or three numbers */
+static bool version_ok(const char *v)
+{
+	int dots = 0;
+	for (const char *p = v; *p; p++) {
+		if (*p == '.') {
+			if (p == v || p[1] == '.' || p[1] == 0)
+				return false;
+			dots++;
+		} else if (*p < '0' || *p > '9') {
+			return false;
+		}
+	}
+	return *v && (dots == 1 || dots == 2);
+}
+
+/* "6.1.129" -> series "6.1" */
+static void series_of(const char *v, char *buf, size_t len)
+{
+	const char *dot = strchr(v, '.');
+	size_t n = dot ? strcspn(dot + 1, ".") + (size_t)(dot + 1 - v) : strlen(v);
+	snprintf(buf, len, "%.*s", (int)n, v);
+}
+
 static int kb_handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct kb_ctx *c = user;
@@ -121,10 +145,57 @@ static int kb_handler(void *user, const char *section, const char *key, const ch
 			else
 				return kb_fail(c, key, "\"%s\" is neither release nor sysfs-offline", t);
 		}
+	} else if (strcmp(key, "introduced-in") == 0) {
+		if (!version_ok(value) || strlen(value) >= sizeof(b->introduced_in))
+			return kb_fail(c, key, "\"%s\" is not a kernel version (6.1 or 6.1.129)", value);
+		snprintf(b->introduced_in, sizeof(b->introduced_in), "%s", value);
+	} else if (strcmp(key, "fixed-in") == 0) {
+		for (char *save, *t = strtok_r(buf, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
+			if (!version_ok(t) || strlen(t) >= sizeof(b->fixed_in[0]))
+				return kb_fail(c, key, "\"%s\" is not a kernel version (6.5 or 6.4.16)", t);
+			if (b->nfixed_in == (int)(sizeof(b->fixed_in) / sizeof(b->fixed_in[0])))
+				return kb_fail(c, key, "more than %zu versions", sizeof(b->fixed_in) / sizeof(b->fixed_in[0]));
+			snprintf(b->fixed_in[b->nfixed_in++], sizeof(b->fixed_in[0]), "%s", t);
+		}
 	} else {
 		return kb_fail(c, key, "unknown key");
 	}
 	return 1;
+}
+
+int known_bug_in_range(const struct known_bug *b, const char *version)
+{
+	if (!version || !version[0] || (!b->introduced_in[0] && !b->nfixed_in))
+		return -1;
+	if (b->introduced_in[0] && version_cmp(version, b->introduced_in) < 0)
+		return 0;
+	char series[24], fs[24];
+	series_of(version, series, sizeof(series));
+	for (int i = 0; i < b->nfixed_in; i++) {
+		const char *f = b->fixed_in[i];
+		bool mainline = strchr(f, '.') == strrchr(f, '.');  /* "6.5" */
+		series_of(f, fs, sizeof(fs));
+		if (mainline ? version_cmp(series, f) >= 0 : strcmp(series, fs) == 0 && version_cmp(version, f) >= 0)
+			return 0;  /* this series has the fix, and this kernel is past it */
+	}
+	return 1;
+}
+
+const char *known_bug_range_words(const struct known_bug *b, const char *version, char *buf, size_t len)
+{
+	int in = known_bug_in_range(b, version);
+	char range[240] = "";
+	if (b->introduced_in[0])
+		snprintf(range, sizeof(range), "introduced in %s", b->introduced_in);
+	for (int i = 0; i < b->nfixed_in; i++)
+		snprintf(range + strlen(range), sizeof(range) - strlen(range), "%s%s", i ? ", " : range[0] ? "; fixed in " : "fixed in ",
+			 b->fixed_in[i]);
+	if (in < 0)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "%s is %s its affected range (%s)%s", version, in ? "inside" : "OUTSIDE", range,
+			 in ? "" : ": a regression, a backport gap or a vendor patch");
+	return buf;
 }
 
 int known_bugs_parse(const char *text, const char *path, struct known_bugs *kb, struct err *e)

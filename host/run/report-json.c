@@ -218,6 +218,8 @@ struct json_object *report_to_json(const struct report *r)
 				json_object_object_add(kb, "title", J_STR(b->title));
 				json_object_object_add(kb, "fixed_by", J_STR(b->fixed_by));
 				json_object_object_add(kb, "fix_title", J_STR(b->fix_title));
+				int in = known_bug_in_range(b, r->kernel_version);
+				json_object_object_add(kb, "in_range", in < 0 ? NULL : json_object_new_boolean(in));
 				json_object_object_add(vj, "known_bug", kb);
 			} else {
 				json_object_object_add(vj, "known_bug", NULL);

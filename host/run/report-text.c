@@ -146,8 +146,11 @@ static void reasons_table(const struct report *r, const struct step_report *st, 
 			fprintf(out, "  %11s after the releases it held: %s\n", "", v->after);
 		if (v->known_bug >= 0 && r->known_bugs) {
 			const struct known_bug *b = &r->known_bugs->bugs[v->known_bug];
+			char inrange[300];
 			fprintf(out, "  %11s KNOWN BUG \"%s\": fixed by %s (\"%s\"); affected: %s\n", "", b->title, b->fixed_by,
 				b->fix_title, b->affected);
+			if (known_bug_range_words(b, r->kernel_version, inrange, sizeof(inrange))[0])
+				fprintf(out, "  %11s this kernel, %s\n", "", inrange);
 		}
 		i = j;
 	}

@@ -107,6 +107,43 @@ static void shipped_file_parses(void **state)
 	assert_int_equal(kb.bugs[2].reason, VMS_REASON_MEMORY_BLOCK_NOT_REMOVED);
 	assert_string_equal(kb.bugs[2].evidence, "still added after the release");
 	assert_false(kb.bugs[2].by_release || kb.bugs[2].by_sysfs);
+	assert_int_equal(kb.bugs[2].nfixed_in, 2);
+	assert_string_equal(kb.bugs[2].fixed_in[1], "6.4.16");
+}
+
+/* Where a bug lives: inside its range, outside (a regression, a backport
+ * gap, a vendor patch), or not known. */
+static void kernel_ranges(void **state)
+{
+	struct known_bugs k;
+	struct err e;
+	char words[300];
+	assert_int_equal(known_bugs_parse("[bug x]\ntitle = t\nfixed-by = 1\nreason = unknown\n"
+					  "introduced-in = 5.8\nfixed-in = 6.5, 6.4.16, 6.1.150\n", "b.ini", &k, &e), 0);
+	const struct known_bug *b = &k.bugs[0];
+	assert_int_equal(known_bug_in_range(b, "6.1.149"), 1);
+	assert_int_equal(known_bug_in_range(b, "6.1.150"), 0);   /* its series has the fix */
+	assert_int_equal(known_bug_in_range(b, "6.4.15"), 1);
+	assert_int_equal(known_bug_in_range(b, "6.4.16"), 0);
+	assert_int_equal(known_bug_in_range(b, "6.5"), 0);       /* mainline, and every later series */
+	assert_int_equal(known_bug_in_range(b, "6.12.117"), 0);
+	assert_int_equal(known_bug_in_range(b, "6.3.13"), 1);    /* a series without the fix */
+	assert_int_equal(known_bug_in_range(b, "5.4.200"), 0);   /* before it came */
+	assert_int_equal(known_bug_in_range(b, ""), -1);         /* the kernel never said */
+	assert_string_equal(known_bug_range_words(b, "6.12.117", words, sizeof(words)),
+			    "6.12.117 is OUTSIDE its affected range (introduced in 5.8; fixed in 6.5, 6.4.16, 6.1.150): "
+			    "a regression, a backport gap or a vendor patch");
+	assert_string_equal(known_bug_range_words(b, "6.1.1", words, sizeof(words)),
+			    "6.1.1 is inside its affected range (introduced in 5.8; fixed in 6.5, 6.4.16, 6.1.150)");
+	assert_int_equal(known_bugs_parse("[bug x]\ntitle = t\nfixed-by = 1\nreason = unknown\n", "b.ini", &k, &e), 0);
+	assert_int_equal(known_bug_in_range(&k.bugs[0], "6.1.1"), -1);  /* no range given */
+	assert_string_equal(known_bug_range_words(&k.bugs[0], "6.1.1", words, sizeof(words)), "");
+	assert_int_equal(known_bugs_parse("[bug x]\ntitle = t\nfixed-by = 1\nreason = unknown\nfixed-in = 6.5, six\n",
+					  "b.ini", &k, &e), -1);
+	assert_string_equal(e.msg, "b.ini:5: fixed-in: \"six\" is not a kernel version (6.5 or 6.4.16)");
+	assert_int_equal(known_bugs_parse("[bug x]\ntitle = t\nfixed-by = 1\nreason = unknown\nintroduced-in = 6..1\n",
+					  "b.ini", &k, &e), -1);
+	assert_non_null(strstr(e.msg, "introduced-in: \"6..1\" is not a kernel version"));
 }
 
 static void bad_bug_files(void **state)
@@ -186,6 +223,7 @@ int main(void)
 		cmocka_unit_test(missing_essentials_are_an_error),
 		cmocka_unit_test(shipped_file_parses),
 		cmocka_unit_test(bad_bug_files),
+		cmocka_unit_test(kernel_ranges),
 		cmocka_unit_test(matches_only_on_full_evidence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
