@@ -661,11 +661,19 @@ static int release_and_watch(struct ctx *c, const struct scn_step *step, struct 
 		if (sysfs_offline_for_step(c, step, now, k->size, NULL, NULL, e) < 0)
 			return -1;
 	}
-	/* wait only for what this release could free: its blocks still plugged */
+	/* wait only for what this release could free: the blocks still plugged
+	 * that it owns or that hold any of its pages (a transient holder's
+	 * busy page may have been free by the time it was measured) */
 	const struct guest_state *before = st->nreleased > 1 ? &k->cur : &st->state;
 	uint64_t its = 0;
-	for (size_t i = 0; i < st->nverdicts; i++)
-		its += st->verdicts[i].owner == p && before->map[st->verdicts[i].block] == VMS_BLOCK_PLUGGED_C;
+	for (size_t i = 0; i < st->nverdicts; i++) {
+		const struct block_verdict *v = &st->verdicts[i];
+		size_t nh, h0 = held_find(before, v->block, &nh);
+		bool holds = v->owner == p;
+		for (size_t h = h0; h < h0 + nh && !holds; h++)
+			holds = before->held[h].pop == p;
+		its += holds && before->map[v->block] == VMS_BLOCK_PLUGGED_C;
+	}
 	its *= c->r->region.block_size;
 	uint64_t enough = k->size > its ? k->size - its : 0;
 	/* memory blocks left behind the driver may now be removing */
@@ -716,9 +724,16 @@ static int release_owners(struct ctx *c, const struct scn_step *step, struct ste
 		bool left = any_left_behind(c, st, st->nreleased ? &k->cur : gs);
 		if (k->reached && !left)
 			break;
+		/* it owns a stuck block, or has pages in one whose named page
+		 * was not its (a transient holder's page can be free by the
+		 * time it is read): its release may free the block either way */
 		bool owns = false;
-		for (size_t i = 0; i < st->nverdicts; i++)
-			owns |= st->verdicts[i].owner == p;
+		for (size_t i = 0; i < st->nverdicts && !owns; i++) {
+			size_t nh, h0 = held_find(gs, st->verdicts[i].block, &nh);
+			owns = st->verdicts[i].owner == p;
+			for (size_t h = h0; h < h0 + nh && !owns; h++)
+				owns = gs->held[h].pop == p;
+		}
 		if (!owns && !(left && gs->pops[p].has_release))
 			continue;
 		if (!gs->pops[p].has_release) {
