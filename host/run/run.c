@@ -130,6 +130,10 @@ struct ctx {
 	const char *pop_names[VMS_MAX_POPULATIONS];
 	struct state_expect expect;
 	char sockdir[32];
+	/* offline_pages()'s failures seen in this step's states so far: the
+	 * guest reports each once, and a step reads several states */
+	struct offline_failure_seen step_offline[VMS_MAX_OFFLINE_FAILURES];
+	size_t nstep_offline;
 };
 
 static int fail_in(struct ctx *c, const char *phase, struct err *e)
@@ -141,7 +145,8 @@ static int fail_in(struct ctx *c, const char *phase, struct err *e)
 }
 
 /* The kernel's offlining activity seen by the guest (a counter that moves
- * while it tries), or -1 when the guest cannot tell. */
+ * while it tries), -1 when the guest cannot tell, -3 when the driver
+ * marked its device broken (it will never try again), -2 on error. */
 static int64_t guest_activity(struct ctx *c, struct err *e)
 {
 	struct json_object *msg;
@@ -149,8 +154,11 @@ static int64_t guest_activity(struct ctx *c, struct err *e)
 	if (guest_send(&c->link, proto_cmd_activity(), e) < 0 ||
 	    guest_expect(&c->link, "activity", now_ms() + 10000, &msg, e) < 0)
 		return -2;
-	int r = proto_activity(msg, &n, e);
+	bool broken = false;
+	int r = proto_activity(msg, &n, &broken, e);
 	json_object_put(msg);
+	if (r == 0 && broken)
+		return -3;
 	return r < 0 ? -2 : n;
 }
 
@@ -228,6 +236,10 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 			int64_t a = guest_activity(c, e);
 			if (a == -2)
 				return -1;
+			if (a == -3) {  /* the kernel's answer: nothing will move any more */
+				debug("the driver marked its device broken: the wait ends");
+				return 1;
+			}
 			if (a < 0) {
 				activity_known = false;  /* no trace in this guest: size alone */
 				settle = c->o->settle_kicks * 3;
@@ -429,7 +441,24 @@ static int get_state(struct ctx *c, struct json_object *cmd, struct guest_state 
 		return -1;
 	int pr = proto_state(msg, &c->expect, out, e);
 	json_object_put(msg);
-	return pr;
+	if (pr < 0)
+		return pr;
+	/* each state carries every failure of the step so far */
+	struct evidence_summary *ev = &out->evidence;
+	for (size_t i = 0; i < ev->noffline; i++) {
+		size_t k;
+		for (k = 0; k < c->nstep_offline; k++)
+			if (c->step_offline[k].start == ev->offline[i].start && c->step_offline[k].end == ev->offline[i].end &&
+			    strcmp(c->step_offline[k].reason, ev->offline[i].reason) == 0)
+				break;
+		if (k < c->nstep_offline)
+			c->step_offline[k].count += ev->offline[i].count;
+		else if (c->nstep_offline < VMS_MAX_OFFLINE_FAILURES)
+			c->step_offline[c->nstep_offline++] = ev->offline[i];
+	}
+	memcpy(ev->offline, c->step_offline, c->nstep_offline * sizeof(ev->offline[0]));
+	ev->noffline = c->nstep_offline;
+	return 0;
 }
 
 /* Set the size again and wait for it: after a release the guest driver
@@ -585,6 +614,8 @@ static void name_reasons(struct ctx *c, const struct scn_step *step, struct step
 	for (size_t i = 0; i < gs->nstuck; i++) {
 		struct block_verdict *v = &st->verdicts[i];
 		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), v);
+		uint64_t start = c->r->region.addr + v->block * c->r->region.block_size;
+		classify_offline_refused(gs, start, start + c->r->region.block_size - 1, v);
 		for (int k = 0; k < st->noffline; k++)  /* sysfs was the path itself */
 			if (st->offlined[k].index == memory_block_of(c, v->block))
 				snprintf(v->sysfs, sizeof(v->sysfs), "%s", st->offlined[k].result);
@@ -609,7 +640,14 @@ static void name_reasons(struct ctx *c, const struct scn_step *step, struct step
 			 "memory block %" PRIu64 " (%s%s%s) is still added to Linux with every device block in it "
 			 "unplugged: its offlining and removal failed, and nothing removed it since",
 			 left[i], m->state, m->zone[0] ? ", " : "", m->zone);
+		char words[200];
+		uint64_t mstart = left[i] * c->r->memory_block_size;
+		offline_failure_words(gs, mstart, mstart + c->r->memory_block_size - 1, words, sizeof(words));
+		if (words[0])
+			snprintf(v->evidence + strlen(v->evidence), sizeof(v->evidence) - strlen(v->evidence), "; %s",
+				 words);
 	}
+	classify_driver_gave_up(gs, st->verdicts, st->nverdicts);
 	free(left);
 }
 
@@ -845,6 +883,7 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	snprintf(phase, sizeof(phase), "step %s", step->name);
 	snprintf(st->name, sizeof(st->name), "%s", step->name);
 	st->requested = step->requested;
+	c->nstep_offline = 0;
 	uint64_t t = now_ms();
 	if (c->vm.ops->get_size(&c->vm, &st->size_before, &e) < 0)
 		return fail_in(c, phase, &e);
