@@ -614,13 +614,16 @@ static void name_reasons(struct ctx *c, const struct scn_step *step, struct step
 	for (size_t i = 0; i < gs->nstuck; i++) {
 		struct block_verdict *v = &st->verdicts[i];
 		classify_block(c->s, gs, &gs->stuck[i], block_zone_of(c, gs, gs->stuck[i].block), v);
-		uint64_t start = c->r->region.addr + v->block * c->r->region.block_size;
-		classify_offline_refused(gs, start, start + c->r->region.block_size - 1, v);
 		for (int k = 0; k < st->noffline; k++)  /* sysfs was the path itself */
 			if (st->offlined[k].index == memory_block_of(c, v->block))
 				snprintf(v->sysfs, sizeof(v->sysfs), "%s", st->offlined[k].result);
 	}
 	classify_units(st->verdicts, gs->nstuck, unplug_unit(c, step));
+	/* what is left without a page's reason: offline_pages()'s own words */
+	for (size_t i = 0; i < gs->nstuck; i++) {
+		uint64_t start = c->r->region.addr + st->verdicts[i].block * c->r->region.block_size;
+		classify_offline_refused(gs, start, start + c->r->region.block_size - 1, &st->verdicts[i]);
+	}
 	for (size_t i = 0; i < nleft; i++) {
 		struct block_verdict *v = &st->verdicts[gs->nstuck + i];
 		const struct mem_block *m = mblock_find(gs, left[i]);
