@@ -134,6 +134,10 @@ struct ctx {
 	 * guest reports each once, and a step reads several states */
 	struct offline_failure_seen step_offline[VMS_MAX_OFFLINE_FAILURES];
 	size_t nstep_offline;
+	/* how long the kernel took to show its first sign in this step's first
+	 * wait that had one: the scale of a later wait in which it shows none
+	 * (after a release that freed nothing, nothing is traced at all) */
+	uint64_t step_first_sign;
 };
 
 static int fail_in(struct ctx *c, const char *phase, struct err *e)
@@ -181,8 +185,9 @@ static uint64_t evidence_ms(const struct ctx *c, uint64_t first_sign)
  * act on at all (busy machine, or a block refused before any traced
  * attempt) is not quiet: the next comes after a longer pause, and
  * settle_kicks+1 of those in a row settle the wait too, once the kernel
- * showed any sign in this wait and the size has not moved for
- * evidence_ms(). A kernel that keeps trying without moving the size that
+ * showed any sign in this wait (or, in a wait where it shows none, such as
+ * after a release that freed nothing, in an earlier wait of the step) and
+ * the size has not moved for evidence_ms(). A kernel that keeps trying without moving the size that
  * long is refusing, not progressing (a retry loop on a block that cannot
  * go): its activity no longer holds off the kicks. Without tracing in the guest,
  * the size alone decides, with more patience. Once the size is down to
@@ -211,6 +216,8 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 		if (*size != last) {
 			if (last != UINT64_MAX && !first_sign)
 				first_sign = now - start;
+			if (first_sign && !c->step_first_sign)
+				c->step_first_sign = first_sign;
 			last = *size;
 			last_change = last_size_change = now;
 			quiet_kicks = untouched = 0;
@@ -248,6 +255,8 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 				untouched = 0;
 				if (!first_sign)
 					first_sign = now - start;
+				if (!c->step_first_sign)
+					c->step_first_sign = first_sign;
 				if (now - last_size_change < evidence_ms(c, first_sign) || c->o->settle_patient)
 					last_change = now;  /* the kernel is trying: not quiet */
 			}
@@ -268,7 +277,8 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 				 * traced attempt (an unmovable page found at isolation). Give
 				 * it longer each time; untouched across settle+1 kicks with
 				 * growing pauses, it is settled */
-				bool long_enough = soft || (first_sign && now - last_size_change >= evidence_ms(c, first_sign));
+				uint64_t sign = first_sign ? first_sign : c->step_first_sign;
+				bool long_enough = soft || (sign && now - last_size_change >= evidence_ms(c, sign));
 				if (!c->o->settle_patient && long_enough && (untouched > settle || (soft && untouched)))
 					return 1;
 				untouched++;
@@ -887,6 +897,7 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	snprintf(st->name, sizeof(st->name), "%s", step->name);
 	st->requested = step->requested;
 	c->nstep_offline = 0;
+	c->step_first_sign = 0;
 	uint64_t t = now_ms();
 	if (c->vm.ops->get_size(&c->vm, &st->size_before, &e) < 0)
 		return fail_in(c, phase, &e);
