@@ -28,6 +28,9 @@
 	X(MEMORY_BLOCK_NOT_REMOVED, "memory-block-not-removed",                                         \
 	  "a memory block still added to Linux although every device block in it is unplugged: its "    \
 	  "removal failed and was never done since")                                                    \
+	X(HUGETLB_UNMIGRATABLE, "hugetlb-unmigratable",                                                 \
+	  "a hugetlb page in use whose migratable flag (HPG_migratable) is clear: hugetlb migration "   \
+	  "never isolates it")                                                                          \
 	X(UNKNOWN, "unknown", "none of the above fits the evidence")
 
 enum vms_reason {
