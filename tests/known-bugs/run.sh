@@ -15,6 +15,9 @@
 #                                      with the notifier error injection) vs
 #                                      --patches virtio-mem-sbm-retry-fix
 #                                      (the same plus a31648fd4f96)
+#   hugetlb-fallocate-unmigratable     scenarios/hugetlb.ini on --patches
+#                                      hugetlb-fallocate-unmigratable (the
+#                                      fix 585fc0d2871c taken out) vs plain
 #
 # ONLY=NAME runs one of them. Kernels missing from build/kernels are built
 # (about 20 min each on 2 cores, under nice).
@@ -138,6 +141,93 @@ if want virtio-mem-sbm-unplugged-block-stays && [ -n "${bugk:-}" ]; then
 	check "exit 1" test "$rc" = 1
 	check "the same verdicts, no bug named" jqt "$out.json" "$sbm_bug"' and all(.steps[0].stayed[]; .known_bug == null)'
 elif want virtio-mem-sbm-unplugged-block-stays; then
+	skip "no bug kernel"
+else
+	skip "ONLY=$only"
+fi
+end
+
+# --- hugetlb-fallocate-unmigratable --------------------------------------------
+# The fallocate population's huge pages never migrate: each block holding
+# one stays, hugetlb-unmigratable measured from the page's own flag (no
+# extra reference: refcount 2 = its mapping and the page cache), and goes
+# when the release frees the page; the fault population's blocks go.
+ht_shown='([.populate.blocks[] | select(.held["huge-fallocate"] > 0)] | length) as $fb
+	| (.steps[0].stayed | length) == $fb and $fb > 0
+	and all(.steps[0].stayed[]; .owner == "huge-fallocate" and .reason == "hugetlb-unmigratable"
+		and .basis == "measured" and .counters.refcount == 2 and .counters.extra == 0
+		and (.evidence | test("hugetlb \\(512 pages\\), mapcount 1, file \\(hugetlbfs_aops\\), migratable no \\(HPG_migratable clear\\)"))
+		and .released_by == "huge-fallocate" and (.stayed_after_release | not))
+	and .steps[0].released == ["huge-fallocate"]
+	and ([.steps[0].state.populations[] | select(.name == "huge-fault")][0] | .in_region == 0 and .moved == .pages)
+	and all(.steps[0].final_state.populations[]; .corrupted == 0)
+	and all(.steps[0].state.populations[]; .corrupted == 0 and .verified == .checked)'
+ht_bug='.verdict == "fail" and '"$ht_shown"
+ht_title='known bug "fallocated hugetlbfs pages cannot be migrated" (fixed by 585fc0d2871c)'
+ht_summary() {  # the figures of one run, for the log
+	jq -r '"exit '"$rc"': \(.verdict), \(.steps[0].stayed | length) blocks stayed (\([.steps[0].stayed[].reason] | unique | join(", "))), \([.steps[0].stayed[] | select(.released_by != null)] | length) went on release; verdict in \(.timings.total_ms) ms"' "$1.json" 2>/dev/null
+}
+
+begin "hugetlb-fallocate-unmigratable: bug kernel (hugetlb-fallocate-unmigratable), $runs runs, each fails and names the bug"
+if want hugetlb-fallocate-unmigratable; then
+	if htbugk=$(kernel hugetlb-fallocate-unmigratable); then
+		note "kernel $htbugk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/ht-bug-$i
+			run_on "$htbugk" "$out" scenarios/hugetlb.ini
+			note "run $i: $(ht_summary "$out")"
+			[ "$rc" = 1 ] || failed_run "$out"
+			check "run $i: exit 1" test "$rc" = 1
+			check "run $i: the fallocate population's blocks stay, the bug named on each; the fault population's go" \
+				jqt "$out.json" "$ht_bug"' and all(.steps[0].stayed[];
+					.known_bug.name == "hugetlb-fallocate-unmigratable" and .known_bug.fixed_by == "585fc0d2871c"
+					and .known_bug.in_range == false)'
+			check "run $i: the report's verdict names the bug" contains "$out.stdout" "$ht_title"
+		done
+	else
+		check "building the bug kernel" false
+		tail -n 5 "$work/build-hugetlb-fallocate-unmigratable.log" | while IFS= read -r l; do note "$l"; done
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "hugetlb-fallocate-unmigratable: fixed kernel (plain), $runs runs, each passes"
+if want hugetlb-fallocate-unmigratable; then
+	if htfixk=$(kernel); then
+		note "kernel $htfixk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/ht-fix-$i
+			run_on "$htfixk" "$out" scenarios/hugetlb.ini
+			note "run $i: $(ht_summary "$out")"
+			[ "$rc" = 0 ] || failed_run "$out"
+			check "run $i: exit 0" test "$rc" = 0
+			check "run $i: every block went, every page of both populations moved and verified" \
+				jqt "$out.json" '.verdict == "pass" and .steps[0].reached and (.steps[0].stayed | length) == 0
+					and all(.steps[0].state.populations[]; .in_region == 0 and .moved == .pages
+						and .verified == .pages and .corrupted == 0)'
+		done
+	else
+		check "building the fixed kernel" false
+		tail -n 5 "$work/build-plain.log" | while IFS= read -r l; do note "$l"; done
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "hugetlb-fallocate-unmigratable: bug kernel without the bug's entry: the same reason and evidence, no bug named"
+if want hugetlb-fallocate-unmigratable && [ -n "${htbugk:-}" ]; then
+	awk '/^\[bug /{skip = ($2 == "hugetlb-fallocate-unmigratable]")} !skip' known-bugs.ini >"$work/no-ht-bug.ini"
+	check "the entry is gone from the copy" test "$(grep -c 'bug hugetlb-fallocate-unmigratable' "$work/no-ht-bug.ini")" = 0
+	out=$work/ht-bug-no-entry
+	run_on "$htbugk" "$out" scenarios/hugetlb.ini "$work/no-ht-bug.ini"
+	note "$(ht_summary "$out")"
+	[ "$rc" = 1 ] || failed_run "$out"
+	check "exit 1" test "$rc" = 1
+	check "the same verdicts, no bug named" jqt "$out.json" "$ht_bug"' and all(.steps[0].stayed[]; .known_bug == null)'
+elif want hugetlb-fallocate-unmigratable; then
 	skip "no bug kernel"
 else
 	skip "ONLY=$only"
