@@ -27,7 +27,8 @@
 	X(PROCESS_VM, "process_vm", "CROSS_MEMORY_ATTACH", "process_vm_readv()")           \
 	X(SYSCTL, "sysctl", "PROC_SYSCTL", "/proc/sys (fs.pipe-max-size)")                 \
 	X(MEM_NOTIFY_INJECT, "mem-notify-inject", "MEMORY_NOTIFIER_ERROR_INJECT",          \
-	  "memory hotplug notifier error injection")
+	  "memory hotplug notifier error injection")                                         \
+	X(HUGETLBFS, "hugetlbfs", "HUGETLBFS", "hugetlbfs with 2 MiB huge pages")
 
 enum vms_facility {
 #define VMS_FAC_ENUM(id, name, kconfig, words) VMS_FAC_##id,

@@ -15,6 +15,7 @@
 	X(transient_refs)                                                                           \
 	X(secretmem)                                                                                \
 	X(lazyfree)                                                                                 \
-	X(offline_nack)
+	X(offline_nack)                                                                             \
+	X(hugetlb)
 
 #endif

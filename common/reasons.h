@@ -34,6 +34,9 @@
 	X(DRIVER_GAVE_UP, "driver-gave-up",                                                             \
 	  "the virtio-mem driver marked its device broken after an error it does not handle, and "      \
 	  "processes no request since")                                                                 \
+	X(HUGETLB_UNMIGRATABLE, "hugetlb-unmigratable",                                                 \
+	  "a hugetlb page in use whose migratable flag (HPG_migratable) is clear: hugetlb migration "   \
+	  "never isolates it")                                                                          \
 	X(UNKNOWN, "unknown", "none of the above fits the evidence")
 
 enum vms_reason {

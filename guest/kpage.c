@@ -50,6 +50,9 @@ static struct {
 	long o_nr_pages, o_order, o_flags_1, o_entire, o_large_mapcount, o_pincount;
 	bool entire_is_total_mapcount_6_1;
 	long o_a_ops;             /* struct address_space */
+	/* hugetlb flags: a bit of the head page's `private` (enum hugetlb_page_flags) */
+	long o_private;
+	int hpg_migratable;
 	/* page flag bits (enum pageflags) */
 	int pg_lru, pg_head, pg_private, pg_swapcache, pg_swapbacked, pg_double_map;
 	/* pageblocks */
@@ -169,6 +172,12 @@ static bool load_btf(void)
 		if ((o = member_off(btf, page, "compound_order")) >= 0)
 			K.o_order = tail + o;
 	}
+	/* hugetlb's own flags are bits of the head page's (folio's) private:
+	 * HPageMigratable() on 6.1, folio_test_hugetlb_migratable() on 6.12 */
+	K.o_private = folio >= 0 ? member_off(btf, folio, "private") : -1;
+	if (K.o_private < 0)
+		K.o_private = member_off(btf, page, "private");
+	K.hpg_migratable = (int)enum_value(btf, "HPG_migratable");
 	int as = find_struct(btf, "address_space");
 	K.o_a_ops = as >= 0 ? member_off(btf, as, "a_ops") : -1;
 	K.pg_lru = (int)enum_value(btf, "PG_lru");
@@ -418,8 +427,18 @@ int kpage_read(uint64_t pfn, struct kpage *k, struct err *e)
 		pageblock_type(pfn, k);
 		return 0;
 	}
+	k->hugetlb_migratable = -1;
+	if (kpf & KPF(KPF_HUGE)) {
+		k->hugetlb = true;
+		if (K.o_private < 0 || K.hpg_migratable < 0 || K.hpg_migratable > 63)
+			snprintf(k->hugetlb_unmeasured, sizeof(k->hugetlb_unmeasured),
+				 "BTF has no %s", K.o_private < 0 ? "page.private" : "enum hugetlb_page_flags HPG_migratable");
+		else
+			k->hugetlb_migratable = (int)(at_u64(buf, K.o_private) >> K.hpg_migratable & 1);
+	}
 	k->lru = flags >> K.pg_lru & 1;
-	k->private_ = K.pg_private >= 0 && (flags >> K.pg_private & 1);
+	/* hugetlb keeps its own flags in private: not private data */
+	k->private_ = !k->hugetlb && K.pg_private >= 0 && (flags >> K.pg_private & 1);
 	uint64_t mapping = at_u64(buf, K.o_mapping);
 	static const char *const kinds[] = { "file", "anon", "movable_ops", "ksm" };
 	k->mapping = mapping ? kinds[mapping & 3] : "none";
@@ -575,6 +594,13 @@ struct json_object *kpage_json(const struct kpage *k)
 	}
 	if (k->migratetype[0])
 		json_object_object_add(o, "migratetype", json_object_new_string(k->migratetype));
+	if (k->hugetlb) {
+		json_object_object_add(o, "hugetlb", json_object_new_boolean(true));
+		if (k->hugetlb_migratable >= 0)
+			json_object_object_add(o, "hugetlb_migratable", json_object_new_boolean(k->hugetlb_migratable));
+		else
+			json_object_object_add(o, "hugetlb_unmeasured", json_object_new_string(k->hugetlb_unmeasured));
+	}
 	return o;
 }
 

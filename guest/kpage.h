@@ -34,6 +34,12 @@ struct kpage {
 				  * (shmem_aops, secretmem_aops, ...); "" unknown */
 	bool lru, swapcache, private_;
 	char migratetype[24];    /* of its pageblock, "" when not measured */
+	/* hugetlb: the folio is a hugetlb page (kpageflags KPF_HUGE, the
+	 * kernel's own PageHuge()); its hugetlb flags live in the head page's
+	 * `private` (bit numbers from BTF enum hugetlb_page_flags) */
+	bool hugetlb;
+	int hugetlb_migratable;  /* HPG_migratable: 1 set, 0 clear, -1 not measured */
+	char hugetlb_unmeasured[80];  /* why not, when -1 */
 };
 
 /* Before a round of reads: load BTF, symbols and kcore the first time,

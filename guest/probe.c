@@ -90,6 +90,15 @@ static void probe(int f, char *why, size_t len)
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 		probe_file("/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error", why, len);
 		break;
+	case VMS_FAC_HUGETLBFS: {  /* the file system, and a 2 MiB huge page size */
+		char fs[4096] = "";
+		read_small_file("/proc/filesystems", fs, sizeof(fs));
+		if (!strstr(fs, "\thugetlbfs\n"))
+			snprintf(why, len, "/proc/filesystems lists no hugetlbfs");
+		else
+			probe_file("/sys/kernel/mm/hugepages/hugepages-2048kB", why, len);
+		break;
+	}
 	}
 }
 

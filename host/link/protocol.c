@@ -370,6 +370,7 @@ static int parse_counters(struct json_object *o, struct page_counters *k, struct
 	struct json_object *c, *f;
 	memset(k, 0, sizeof(*k));
 	k->pincount = -1;
+	k->hugetlb_migratable = -1;
 	if (!json_object_object_get_ex(o, "kernel", &c)) {
 		if (get_str(o, "kernel_unmeasured", false, k->unmeasured, sizeof(k->unmeasured), e) < 0)
 			return -1;
@@ -382,8 +383,22 @@ static int parse_counters(struct json_object *o, struct page_counters *k, struct
 	    get_str(c, "mapping", true, k->mapping, sizeof(k->mapping), e) < 0 ||
 	    get_str(c, "aops", false, k->aops, sizeof(k->aops), e) < 0 || get_bool(c, "lru", &k->lru, e) < 0 ||
 	    get_bool(c, "swapcache", &k->swapcache, e) < 0 || get_bool(c, "private", &k->private_, e) < 0 ||
-	    get_str(c, "migratetype", false, k->migratetype, sizeof(k->migratetype), e) < 0)
+	    get_str(c, "migratetype", false, k->migratetype, sizeof(k->migratetype), e) < 0 ||
+	    get_bool(c, "hugetlb", &k->hugetlb, e) < 0 ||
+	    get_str(c, "hugetlb_unmeasured", false, k->hugetlb_unmeasured, sizeof(k->hugetlb_unmeasured), e) < 0)
 		return err_wrap(e, "kernel");
+	/* hugetlb_migratable: present only when measured, and only for hugetlb */
+	struct json_object *hm;
+	if (json_object_object_get_ex(c, "hugetlb_migratable", &hm)) {
+		bool b;
+		if (!k->hugetlb)
+			return err_set(e, "kernel: \"hugetlb_migratable\" on a page that is not hugetlb");
+		if (get_bool(c, "hugetlb_migratable", &b, e) < 0)
+			return err_wrap(e, "kernel");
+		k->hugetlb_migratable = b;
+	} else if (k->hugetlb && !k->hugetlb_unmeasured[0]) {
+		snprintf(k->hugetlb_unmeasured, sizeof(k->hugetlb_unmeasured), "the guest sent no hugetlb flags");
+	}
 	static const char *const kinds[] = { "anon", "file", "movable_ops", "ksm", "none", "slab", "pgtable" };
 	bool known = false;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)

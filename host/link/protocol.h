@@ -70,6 +70,9 @@ struct page_counters {
 	char aops[48];             /* file: its address_space_operations symbol; "" unknown */
 	bool lru, swapcache, private_;
 	char migratetype[24];      /* of its pageblock; "" not measured */
+	bool hugetlb;              /* a hugetlb folio (kpageflags KPF_HUGE) */
+	int hugetlb_migratable;    /* its HPG_migratable flag: 1, 0, -1 not measured */
+	char hugetlb_unmeasured[80];  /* why not, when -1 */
 };
 
 /* A page the kernel named: a busy PFN from an isolation failure, or a page

@@ -12,7 +12,7 @@ const char *kpf_words(uint64_t flags, char *buf, size_t len)
 	static const struct { int bit; const char *name; } names[] = {
 		{ KPF_ANON, "anon" }, { KPF_THP, "thp" }, { KPF_COMPOUND_HEAD, "head" }, { KPF_COMPOUND_TAIL, "tail" },
 		{ KPF_LRU, "lru" }, { KPF_MMAP, "mmap" }, { KPF_SLAB, "slab" }, { KPF_PGTABLE, "pgtable" },
-		{ KPF_BUDDY, "buddy" }, { KPF_OFFLINE, "offline" }, { KPF_NOPAGE, "nopage" },
+		{ KPF_BUDDY, "buddy" }, { KPF_OFFLINE, "offline" }, { KPF_NOPAGE, "nopage" }, { KPF_HUGE, "huge" },
 	};
 	size_t o = 0;
 	buf[0] = 0;
@@ -81,6 +81,16 @@ static void numbers_words(const struct page_counters *k, char *buf, size_t len)
 		snprintf(mt, sizeof(mt), ", pageblock %s", k->migratetype);
 	if (k->aops[0])
 		snprintf(ops, sizeof(ops), " (%s)", k->aops);
+	if (k->hugetlb) {
+		/* a hugetlb page is never on the LRU: its own flag says whether it can migrate */
+		snprintf(buf, len,
+			 "refcount %" PRId64 ", hugetlb (%" PRIu64 " pages), mapcount %" PRId64 ", %s%s, migratable %s%s",
+			 k->refcount, k->large ? k->nr : 1, k->large ? k->entire + k->pte_mappings : k->mapcount, k->mapping, ops,
+			 k->hugetlb_migratable > 0 ? "yes (HPG_migratable set)" : k->hugetlb_migratable == 0 ? "no (HPG_migratable clear)"
+										       : "not measured",
+			 mt);
+		return;
+	}
 	if (k->large)
 		snprintf(buf, len,
 			 "refcount %" PRId64 ", mapcount %" PRId64 "+%" PRId64 " (PMD %" PRId64 ", PTE-mapped %" PRIu64
@@ -109,6 +119,14 @@ void reason_from_counters(const struct page_counters *k, struct declared_hold d,
 	 * for private data (buffer heads) */
 	int64_t mapped = k->large ? k->entire + k->pte_mappings : k->mapcount;
 	int64_t cache = is(k->mapping, "file") || k->swapcache ? nr : 0;
+	/* hugetlbfs's page cache: one reference for the whole folio until
+	 * 6.7 (hugetlb was special-cased in __filemap_add_folio()), one a
+	 * page since, like any large folio (measured: 6.1.192 refcount 2,
+	 * 6.12.117 refcount 513 for a page mapped once). The counters do not
+	 * say which kernel counts which way: a refcount that covers one a
+	 * page is taken as the newer accounting. */
+	if (k->hugetlb && is(k->mapping, "file") && k->refcount - (mapped + (k->private_ ? 1 : 0)) < nr)
+		cache = 1;
 	/* a movable_ops page (zsmalloc, balloon) carries its driver's own */
 	int64_t driver = is(k->mapping, "movable_ops") ? 1 : 0;
 	int64_t base = mapped + cache + driver + (k->private_ ? 1 : 0);
@@ -130,8 +148,23 @@ void reason_from_counters(const struct page_counters *k, struct declared_hold d,
 		snprintf(bias, sizeof(bias), "; refcount %" PRId64 " reaches the pin bias (%d): it looks DMA-pinned "
 			 "by count alone (folio_maybe_dma_pinned)", k->refcount, PIN_BIAS);
 
-	/* only LRU pages and pages with movable_ops can migrate at all */
-	if (!k->lru && !is(k->mapping, "movable_ops")) {
+	/* a hugetlb page in use migrates only when marked migratable
+	 * (isolate_hugetlb() and isolate_or_dissolve_huge_page() want
+	 * HPG_migratable): clear, it is never even isolated, whatever holds it */
+	if (k->hugetlb && k->refcount > 0 && k->hugetlb_migratable == 0) {
+		m->reason = VMS_REASON_HUGETLB_UNMIGRATABLE;
+		char refs[96];
+		if (m->extra == 0)
+			snprintf(refs, sizeof(refs), "no extra reference");
+		else
+			snprintf(refs, sizeof(refs), "extra %" PRId64 " as well", m->extra);
+		snprintf(m->words, sizeof(m->words), "a hugetlb page in use not marked migratable (HPG_migratable clear): "
+			 "hugetlb migration never isolates it; %s", refs);
+		return;
+	}
+	/* only LRU pages, pages with movable_ops and hugetlb pages (never on
+	 * the LRU) can migrate at all */
+	if (!k->lru && !is(k->mapping, "movable_ops") && !(k->hugetlb && k->refcount > 0)) {
 		m->reason = movable_zone ? VMS_REASON_UNMOVABLE_IN_MOVABLE : VMS_REASON_UNMOVABLE_ALLOCATION;
 		m->as_declared = is(d.kind, "unmovable") || !d.kind || !d.kind[0];
 		snprintf(m->words, sizeof(m->words), "not on the LRU and no movable_ops: %s%s",

@@ -19,6 +19,9 @@
 #                                      --patches mem-notifier-inject vs
 #                                      --patches virtio-mem-ebusy-fix (the
 #                                      same plus ddf409851461)
+#   hugetlb-fallocate-unmigratable     scenarios/hugetlb.ini on --patches
+#                                      hugetlb-fallocate-unmigratable (the
+#                                      fix 585fc0d2871c taken out) vs plain
 #
 # ONLY=NAME runs one of them. Kernels missing from build/kernels are built
 # (about 20 min each on 2 cores, under nice).
@@ -159,11 +162,11 @@ bbm_title='known bug "virtio-mem marks its device broken when offlining fails wi
 
 begin "virtio-mem-broken-on-offline-error: bug kernel (mem-notifier-inject), $runs runs, each fails and names the bug"
 if want virtio-mem-broken-on-offline-error; then
-	if bugk=$(kernel mem-notifier-inject); then
-		note "kernel $bugk"
+	if bbmbugk=$(kernel mem-notifier-inject); then
+		note "kernel $bbmbugk"
 		for i in $(seq 1 "$runs"); do
 			out=$work/bbm-bug-$i
-			run_on "$bugk" "$out" scenarios/offline-nack-bbm.ini
+			run_on "$bbmbugk" "$out" scenarios/offline-nack-bbm.ini
 			note "run $i: $(summary "$out")"
 			[ "$rc" = 1 ] || failed_run "$out"
 			check "run $i: exit 1" test "$rc" = 1
@@ -186,11 +189,11 @@ end
 
 begin "virtio-mem-broken-on-offline-error: fixed kernel (virtio-mem-ebusy-fix), $runs runs, each passes"
 if want virtio-mem-broken-on-offline-error; then
-	if fixk=$(kernel virtio-mem-ebusy-fix); then
-		note "kernel $fixk"
+	if bbmfixk=$(kernel virtio-mem-ebusy-fix); then
+		note "kernel $bbmfixk"
 		for i in $(seq 1 "$runs"); do
 			out=$work/bbm-fix-$i
-			run_on "$fixk" "$out" scenarios/offline-nack-bbm.ini
+			run_on "$bbmfixk" "$out" scenarios/offline-nack-bbm.ini
 			note "run $i: $(summary "$out")"
 			[ "$rc" = 0 ] || failed_run "$out"
 			check "run $i: exit 0" test "$rc" = 0
@@ -211,16 +214,103 @@ fi
 end
 
 begin "virtio-mem-broken-on-offline-error: bug kernel without the bug's entry: the same reason and evidence, no bug named"
-if want virtio-mem-broken-on-offline-error && [ -n "${bugk:-}" ]; then
+if want virtio-mem-broken-on-offline-error && [ -n "${bbmbugk:-}" ]; then
 	awk '/^\[bug /{skip = ($2 == "virtio-mem-broken-on-offline-error]")} !skip' known-bugs.ini >"$work/no-bbm-bug.ini"
 	check "the entry is gone from the copy" test "$(grep -c virtio-mem-broken-on-offline-error "$work/no-bbm-bug.ini")" = 0
 	out=$work/bbm-bug-no-entry
-	run_on "$bugk" "$out" scenarios/offline-nack-bbm.ini "$work/no-bbm-bug.ini"
+	run_on "$bbmbugk" "$out" scenarios/offline-nack-bbm.ini "$work/no-bbm-bug.ini"
 	note "$(summary "$out")"
 	[ "$rc" = 1 ] || failed_run "$out"
 	check "exit 1" test "$rc" = 1
 	check "the same verdicts, no bug named" jqt "$out.json" "$bbm_bug"' and all(.steps[0].stayed[]; .known_bug == null)'
 elif want virtio-mem-broken-on-offline-error; then
+	skip "no bug kernel"
+else
+	skip "ONLY=$only"
+fi
+end
+
+# --- hugetlb-fallocate-unmigratable --------------------------------------------
+# The fallocate population's huge pages never migrate: each block holding
+# one stays, hugetlb-unmigratable measured from the page's own flag (no
+# extra reference: refcount 2 = its mapping and the page cache), and goes
+# when the release frees the page; the fault population's blocks go.
+ht_shown='([.populate.blocks[] | select(.held["huge-fallocate"] > 0)] | length) as $fb
+	| (.steps[0].stayed | length) == $fb and $fb > 0
+	and all(.steps[0].stayed[]; .owner == "huge-fallocate" and .reason == "hugetlb-unmigratable"
+		and .basis == "measured" and .counters.refcount == 2 and .counters.extra == 0
+		and (.evidence | test("hugetlb \\(512 pages\\), mapcount 1, file \\(hugetlbfs_aops\\), migratable no \\(HPG_migratable clear\\)"))
+		and .released_by == "huge-fallocate" and (.stayed_after_release | not))
+	and .steps[0].released == ["huge-fallocate"]
+	and ([.steps[0].state.populations[] | select(.name == "huge-fault")][0] | .in_region == 0 and .moved == .pages)
+	and all(.steps[0].final_state.populations[]; .corrupted == 0)
+	and all(.steps[0].state.populations[]; .corrupted == 0 and .verified == .checked)'
+ht_bug='.verdict == "fail" and '"$ht_shown"
+ht_title='known bug "fallocated hugetlbfs pages cannot be migrated" (fixed by 585fc0d2871c)'
+ht_summary() {  # the figures of one run, for the log
+	jq -r '"exit '"$rc"': \(.verdict), \(.steps[0].stayed | length) blocks stayed (\([.steps[0].stayed[].reason] | unique | join(", "))), \([.steps[0].stayed[] | select(.released_by != null)] | length) went on release; verdict in \(.timings.total_ms) ms"' "$1.json" 2>/dev/null
+}
+
+begin "hugetlb-fallocate-unmigratable: bug kernel (hugetlb-fallocate-unmigratable), $runs runs, each fails and names the bug"
+if want hugetlb-fallocate-unmigratable; then
+	if htbugk=$(kernel hugetlb-fallocate-unmigratable); then
+		note "kernel $htbugk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/ht-bug-$i
+			run_on "$htbugk" "$out" scenarios/hugetlb.ini
+			note "run $i: $(ht_summary "$out")"
+			[ "$rc" = 1 ] || failed_run "$out"
+			check "run $i: exit 1" test "$rc" = 1
+			check "run $i: the fallocate population's blocks stay, the bug named on each; the fault population's go" \
+				jqt "$out.json" "$ht_bug"' and all(.steps[0].stayed[];
+					.known_bug.name == "hugetlb-fallocate-unmigratable" and .known_bug.fixed_by == "585fc0d2871c"
+					and .known_bug.in_range == false)'
+			check "run $i: the report's verdict names the bug" contains "$out.stdout" "$ht_title"
+		done
+	else
+		check "building the bug kernel" false
+		tail -n 5 "$work/build-hugetlb-fallocate-unmigratable.log" | while IFS= read -r l; do note "$l"; done
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "hugetlb-fallocate-unmigratable: fixed kernel (plain), $runs runs, each passes"
+if want hugetlb-fallocate-unmigratable; then
+	if htfixk=$(kernel); then
+		note "kernel $htfixk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/ht-fix-$i
+			run_on "$htfixk" "$out" scenarios/hugetlb.ini
+			note "run $i: $(ht_summary "$out")"
+			[ "$rc" = 0 ] || failed_run "$out"
+			check "run $i: exit 0" test "$rc" = 0
+			check "run $i: every block went, every page of both populations moved and verified" \
+				jqt "$out.json" '.verdict == "pass" and .steps[0].reached and (.steps[0].stayed | length) == 0
+					and all(.steps[0].state.populations[]; .in_region == 0 and .moved == .pages
+						and .verified == .pages and .corrupted == 0)'
+		done
+	else
+		check "building the fixed kernel" false
+		tail -n 5 "$work/build-plain.log" | while IFS= read -r l; do note "$l"; done
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "hugetlb-fallocate-unmigratable: bug kernel without the bug's entry: the same reason and evidence, no bug named"
+if want hugetlb-fallocate-unmigratable && [ -n "${htbugk:-}" ]; then
+	awk '/^\[bug /{skip = ($2 == "hugetlb-fallocate-unmigratable]")} !skip' known-bugs.ini >"$work/no-ht-bug.ini"
+	check "the entry is gone from the copy" test "$(grep -c 'bug hugetlb-fallocate-unmigratable' "$work/no-ht-bug.ini")" = 0
+	out=$work/ht-bug-no-entry
+	run_on "$htbugk" "$out" scenarios/hugetlb.ini "$work/no-ht-bug.ini"
+	note "$(ht_summary "$out")"
+	[ "$rc" = 1 ] || failed_run "$out"
+	check "exit 1" test "$rc" = 1
+	check "the same verdicts, no bug named" jqt "$out.json" "$ht_bug"' and all(.steps[0].stayed[]; .known_bug == null)'
+elif want hugetlb-fallocate-unmigratable; then
 	skip "no bug kernel"
 else
 	skip "ONLY=$only"

@@ -21,7 +21,7 @@ static struct scenario scn;
 #define F_SLAB 0x80ull
 #define BIT(n) (1ull << (n))
 
-enum { PIPE, THP, PINNED, SECRET, READER, NPOPS };
+enum { PIPE, THP, PINNED, SECRET, READER, HUGE, NPOPS };
 
 static int setup(void **state)
 {
@@ -32,6 +32,7 @@ static int setup(void **state)
 			   "[population pinned]\ntype = longterm-pin\nsize = 8M\n"
 			   "[population secret]\ntype = secretmem\nsize = 4M\n"
 			   "[population reader]\ntype = transient-refs\nsize = 4M\n"
+			   "[population huge]\ntype = hugetlb\nsize = 4M\nalloc = fallocate\n"
 			   "[step all]\nrequested-size = 0\n";
 	if (scenario_parse(text, "c.ini", &scn, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -290,6 +291,76 @@ static void transient_references_come_and_go(void **state)
 	assert_int_equal(v.reason, VMS_REASON_UNACCOUNTED_REFERENCE);
 }
 
+/* a 2 MiB hugetlbfs page as guest/kpage.c reads it (Debian 6.1.192, a
+ * shared file page mapped once): refcount 2 = the mapping and hugetlbfs's
+ * page cache (one reference for the whole folio, not one per subpage),
+ * entire mapcount 1, never on the LRU; HPG_migratable from private */
+static struct page_counters hugetlb_page(int64_t refcount, int migratable)
+{
+	struct page_counters k = thp(refcount, 1, 0, 0, 0);
+	snprintf(k.mapping, sizeof(k.mapping), "file");
+	snprintf(k.aops, sizeof(k.aops), "hugetlbfs_aops");
+	k.lru = false;
+	k.hugetlb = true;
+	k.hugetlb_migratable = migratable;
+	return k;
+}
+
+static void hugetlb_pages_by_their_migratable_flag(void **state)
+{
+	/* fallocated without 585fc0d2871c: in use, flag clear */
+	struct block_verdict v = classify_one(HUGE, hugetlb_page(2, 0), "Movable");
+	assert_int_equal(v.reason, VMS_REASON_HUGETLB_UNMIGRATABLE);
+	assert_string_equal(v.basis, "measured");
+	assert_int_equal(v.refcount, 2);
+	assert_int_equal(v.expected_refs, 2);
+	assert_int_equal(v.extra, 0);
+	assert_non_null(strstr(v.evidence, "refcount 2, hugetlb (512 pages), mapcount 1, file (hugetlbfs_aops), "
+					   "migratable no (HPG_migratable clear), pageblock Movable"));
+	assert_non_null(strstr(v.evidence, "not marked migratable (HPG_migratable clear)"));
+	assert_non_null(strstr(v.evidence, "no extra reference"));
+	assert_string_equal(vms_reason_name(v.reason), "hugetlb-unmigratable");
+	/* whoever owns it, and whatever else holds it: the flag decides */
+	v = classify_one(PIPE, hugetlb_page(3, 0), "Normal");
+	assert_int_equal(v.reason, VMS_REASON_HUGETLB_UNMIGRATABLE);
+	assert_non_null(strstr(v.evidence, "extra 1 as well"));
+	/* migratable: not a kernel allocation although off the LRU; the
+	 * usual rules (no extra reference: isolation false positive) */
+	v = classify_one(HUGE, hugetlb_page(2, 1), "Movable");
+	assert_int_equal(v.reason, VMS_REASON_ISOLATION_FALSE_POSITIVE);
+	assert_int_equal(v.extra, 0);
+	assert_non_null(strstr(v.evidence, "migratable yes (HPG_migratable set)"));
+	v = classify_one(HUGE, hugetlb_page(3, 1), "Movable");
+	assert_int_equal(v.reason, VMS_REASON_UNACCOUNTED_REFERENCE);
+	assert_int_equal(v.extra, 1);
+	/* the flag not measured (no HPG_migratable in BTF): never this reason */
+	v = classify_one(HUGE, hugetlb_page(2, -1), "Movable");
+	assert_int_equal(v.reason, VMS_REASON_ISOLATION_FALSE_POSITIVE);
+	assert_non_null(strstr(v.evidence, "migratable not measured"));
+	/* a free huge page of the pool (refcount 0, flag cleared when freed)
+	 * is dissolved, not migrated: not this reason */
+	v = classify_one(HUGE, hugetlb_page(0, 0), "Movable");
+	assert_int_not_equal(v.reason, VMS_REASON_HUGETLB_UNMIGRATABLE);
+	/* 6.7+ counts the page cache of a hugetlb folio one a page, like any
+	 * large folio: refcount 513 (Debian's 6.12.117) is no extra either */
+	v = classify_one(HUGE, hugetlb_page(513, 0), "Movable");
+	assert_int_equal(v.reason, VMS_REASON_HUGETLB_UNMIGRATABLE);
+	assert_int_equal(v.extra, 0);
+	assert_int_equal(v.expected_refs, 513);
+	v = classify_one(HUGE, hugetlb_page(513, 1), "Movable");
+	assert_int_equal(v.reason, VMS_REASON_ISOLATION_FALSE_POSITIVE);
+	v = classify_one(HUGE, hugetlb_page(514, 1), "Movable");
+	assert_int_equal(v.reason, VMS_REASON_UNACCOUNTED_REFERENCE);
+	assert_int_equal(v.extra, 1);
+	/* a private (anonymous) hugetlb page has no page cache reference */
+	struct page_counters k = hugetlb_page(1, 0);
+	snprintf(k.mapping, sizeof(k.mapping), "anon");
+	k.aops[0] = 0;
+	v = classify_one(HUGE, k, "Movable");
+	assert_int_equal(v.reason, VMS_REASON_HUGETLB_UNMIGRATABLE);
+	assert_int_equal(v.extra, 0);
+}
+
 static void inconsistent_counters_are_unknown(void **state)
 {
 	struct block_verdict v = classify_one(PIPE, small(0, 1, "anon", true), "Movable");
@@ -539,6 +610,7 @@ int main(void)
 		cmocka_unit_test(kernel_allocations_and_the_movable_zone),
 		cmocka_unit_test(secretmem_migration_is_refused_by_its_mapping),
 		cmocka_unit_test(transient_references_come_and_go),
+		cmocka_unit_test(hugetlb_pages_by_their_migratable_flag),
 		cmocka_unit_test(inconsistent_counters_are_unknown),
 		cmocka_unit_test(unmeasured_pages_fall_back_to_the_declaration),
 		cmocka_unit_test(secretmem_by_ownership),

@@ -11,6 +11,7 @@
 
 #include "run/kconfig.h"
 #include "run/known-bugs.h"
+#include "../common/kpageflags.h"
 
 #define ESSENTIALS                                                                                       \
 	"CONFIG_VIRTIO_MEM=m\nCONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_CONSOLE=m\nCONFIG_MEMORY_HOTPLUG=y\n"     \
@@ -95,7 +96,7 @@ static void parse_bugs(void)
 static void shipped_file_parses(void **state)
 {
 	parse_bugs();
-	assert_true(kb.n >= 4);  /* the first four in file order; more may follow */
+	assert_true(kb.n >= 5);  /* the first five in file order; more may follow */
 	assert_string_equal(kb.bugs[0].name, "thp-mapcount-on-isolation");
 	assert_string_equal(kb.bugs[1].name, "contig-range-isolated-livelock");
 	assert_int_equal(kb.bugs[1].reason, VMS_REASON_OFFLINING_STUCK);
@@ -113,6 +114,15 @@ static void shipped_file_parses(void **state)
 	assert_string_equal(kb.bugs[3].fixed_by, "ddf409851461");
 	assert_int_equal(kb.bugs[3].reason, VMS_REASON_DRIVER_GAVE_UP);
 	assert_string_equal(kb.bugs[3].evidence, "marking device broken");
+	assert_string_equal(kb.bugs[4].name, "hugetlb-fallocate-unmigratable");
+	assert_string_equal(kb.bugs[4].fixed_by, "585fc0d2871c");
+	assert_int_equal(kb.bugs[4].reason, VMS_REASON_HUGETLB_UNMIGRATABLE);
+	assert_true(kb.bugs[4].page_flags & (UINT64_C(1) << KPF_HUGE));
+	assert_true(kb.bugs[4].by_release);
+	assert_string_equal(kb.bugs[4].fixed_in[0], "5.11");
+	/* Debian's 6.1.192 has the fix: a match there is outside the range */
+	assert_int_equal(known_bug_in_range(&kb.bugs[4], "6.1.192"), 0);
+	assert_int_equal(known_bug_in_range(&kb.bugs[4], "5.10.14"), 1);
 }
 
 /* Where a bug lives: inside its range, outside (a regression, a backport

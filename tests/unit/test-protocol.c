@@ -112,7 +112,41 @@ static void decodes_counters_holds_and_worker(void **state)
 	assert_string_equal(k->migratetype, "Movable");
 	assert_int_equal(s.stuck[0].pageblocks, 1);
 	assert_int_equal(s.stuck[0].pageblocks_isolated, 1);
+	assert_false(k->hugetlb);
+	assert_int_equal(k->hugetlb_migratable, -1);
 	guest_state_free(&s);
+
+	/* a hugetlb page: its migratable flag measured, clear; or not measured */
+	static const struct {
+		const char *extra;
+		int migratable;
+		const char *unmeasured;
+	} huge[] = {
+		{ ",\"hugetlb\":true,\"hugetlb_migratable\":false", 0, "" },
+		{ ",\"hugetlb\":true,\"hugetlb_migratable\":true", 1, "" },
+		{ ",\"hugetlb\":true,\"hugetlb_unmeasured\":\"BTF has no page.private\"", -1, "BTF has no page.private" },
+		{ ",\"hugetlb\":true", -1, "the guest sent no hugetlb flags" },
+	};
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		char msg[4096];
+		snprintf(msg, sizeof(msg),
+			 "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_HOLD "," MB_OK
+			 "," HELD_OK ",\"stuck\":[{\"block\":1,\"isolation_failures\":2,\"census\":{\"ours\":512,"
+			 "\"lru\":0,\"compound_tail\":511,\"slab\":0,\"pgtable\":0,\"buddy\":0,\"noflags\":0,"
+			 "\"other\":0,\"thp\":0},\"busy\":[{\"pfn\":1049088,\"flags\":\"0x28800\",\"kernel\":"
+			 "{\"refcount\":2,\"mapcount\":0,\"mapping\":\"file\",\"aops\":\"hugetlbfs_aops\",\"folio\":"
+			 "{\"head_pfn\":1049088,\"nr\":512,\"entire_mapcount\":1,\"pte_mapped\":0,\"pte_mappings\":0,"
+			 "\"pincount\":0}%s}}],\"dumped\":[]}]}",
+			 huge[i].extra);
+		if (parse_state(msg, &s, &e) < 0)
+			fail_msg("hugetlb case %zu: %s", i, e.msg);
+		k = &s.stuck[0].busy[0].kc;
+		assert_true(k->measured);
+		assert_true(k->hugetlb);
+		assert_int_equal(k->hugetlb_migratable, huge[i].migratable);
+		assert_string_equal(k->hugetlb_unmeasured, huge[i].unmeasured);
+		guest_state_free(&s);
+	}
 
 	/* hostile counters: each must be refused, naming what is wrong */
 	static const struct {
@@ -124,6 +158,14 @@ static void decodes_counters_holds_and_worker(void **state)
 		  "kernel.mapping \"evil\"" },
 		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"anon\",\"lru\":1}}",
 		  "\"lru\" is not a boolean" },
+		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"file\",\"hugetlb\":true,"
+		  "\"hugetlb_migratable\":0}}",
+		  "\"hugetlb_migratable\" is not a boolean" },
+		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"file\","
+		  "\"hugetlb_migratable\":false}}",
+		  "\"hugetlb_migratable\" on a page that is not hugetlb" },
+		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"file\",\"hugetlb\":\"yes\"}}",
+		  "\"hugetlb\" is not a boolean" },
 		{ "{\"pfn\":1049088,\"kernel\":{\"refcount\":1,\"mapcount\":1,\"mapping\":\"anon\",\"folio\":"
 		  "{\"head_pfn\":1,\"nr\":512,\"entire_mapcount\":0,\"pte_mapped\":0,\"pte_mappings\":0,"
 		  "\"pincount\":0}}}",

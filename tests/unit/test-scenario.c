@@ -87,7 +87,7 @@ static void errors_name_the_place(void **state)
 		{ VM "block-size = 2Q\n" POP STEP, "t.ini:3: [vm] block-size: \"2Q\" is not a size" },
 		{ VM "zone = moveable\n" POP STEP, "t.ini:3: [vm] zone: \"moveable\" is not one of: movable, kernel" },
 		{ VM "cpus = 0\n" POP STEP, "t.ini:3: [vm] cpus: \"0\" is not a CPU count" },
-		{ VM "[population a]\ntype = anonn\nsize = 1M\n" STEP, "t.ini:4: [population a] type: unknown population type \"anonn\" (known: anon, thp-cow, vmsplice, longterm-pin, high-mapcount, pagecache, transient-refs, secretmem, lazyfree, offline-nack)" },
+		{ VM "[population a]\ntype = anonn\nsize = 1M\n" STEP, "t.ini:4: [population a] type: unknown population type \"anonn\" (known: anon, thp-cow, vmsplice, longterm-pin, high-mapcount, pagecache, transient-refs, secretmem, lazyfree, offline-nack, hugetlb)" },
 		{ VM "[population a]\ntype = anon\ntype = anon\n" STEP, "t.ini:5: [population a] type: given twice" },
 		{ VM POP "[population a]\ntype = anon\nsize = 1M\n" STEP, "t.ini:6: [population a]: population a is defined twice (first at line 3)" },
 		{ VM POP "[step]\nrequested-size = 0\n", "t.ini:6: [step]: unknown section" },
