@@ -121,7 +121,7 @@ host_takes_value() {
 	--*=*) return 1 ;;
 	--initrd|--outdir|--json|--suite-kernel|--jobs|--baseline|--run-timeout|--accel|--qemu|\
 	--boot-timeout|--cmdline|--kernel-config|--known-bugs|--backend|--connect|--kcidb|\
-	--kernel-on-host|--initrd-on-host|--settle) return 0 ;;
+	--kernel-on-host|--initrd-on-host|--settle|--snapshot-dir) return 0 ;;
 	--*) return 1 ;;
 	-?*)
 		rest=${1#-}
