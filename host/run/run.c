@@ -367,9 +367,25 @@ static int try_restore(struct ctx *c, const struct vm_config *vc, uint64_t deadl
 	json_object_put(*hello);
 	*hello = NULL;
 	snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "restore-failed");
-	snprintf(r->snapshot_detail, sizeof(r->snapshot_detail), "%s", e.msg);
-	progress("restoring snapshot %.16s failed (%s): booting cold", c->snap.key, e.msg);
 	abandon_restore(c);
+	/* QEMU's own words, its log's last line ("load of migration failed: ...") */
+	char path[700], *log = NULL, last[200] = "";
+	struct err ignored;
+	snprintf(path, sizeof(path), "%s/qemu-restore.log", c->o->outdir);
+	if (read_text_file(path, 1 << 20, "log", &log, &ignored) == 0) {
+		size_t n = strlen(log);
+		while (n > 0 && log[n - 1] == '\n')
+			log[--n] = 0;
+		char *l = strrchr(log, '\n');
+		l = l ? l + 1 : log;
+		for (size_t i = 0; l[i] && i + 1 < sizeof(last); i++)
+			last[i] = l[i] >= 0x20 && l[i] < 0x7f ? l[i] : '?';
+		last[strnlen(l, sizeof(last) - 1)] = 0;
+		free(log);
+	}
+	snprintf(r->snapshot_detail, sizeof(r->snapshot_detail), "%s%s%s%s", e.msg, last[0] ? " (qemu-restore.log: " : "",
+		 last, last[0] ? ")" : "");
+	progress("restoring snapshot %.16s failed (%s): booting cold", c->snap.key, r->snapshot_detail);
 	if (vms_interrupted)
 		return -1;
 	snapshot_discard(&c->snap);
