@@ -362,6 +362,7 @@ static int try_restore(struct ctx *c, const struct vm_config *vc, uint64_t deadl
 		r->snapshot_restore_ms = now_ms() - t;
 		snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "restored");
 		snprintf(r->boot_kind, sizeof(r->boot_kind), "restored");
+		snapshot_touch(&c->snap);
 		return 1;
 	}
 	json_object_put(*hello);

@@ -134,6 +134,71 @@ void snapshot_discard(const struct snapshot *s)
 		remove_dir(tmp);
 }
 
+static bool is_key(const char *name)
+{
+	size_t n = strspn(name, "0123456789abcdef");
+	return n == 64 && !name[n];
+}
+
+struct aged {
+	char name[80];
+	time_t used;
+};
+
+static int by_use(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+	return x->used < y->used ? 1 : x->used > y->used ? -1 : strcmp(x->name, y->name);
+}
+
+void snapshot_touch(const struct snapshot *s)
+{
+	utimensat(AT_FDCWD, s->meta, NULL, 0);
+}
+
+void snapshot_prune(const char *dir, int keep)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct aged *list = NULL;
+	size_t n = 0, cap = 0;
+	time_t now = time(NULL);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char p[1000];
+		struct stat st;
+		if (is_key(de->d_name)) {
+			snprintf(p, sizeof(p), "%s/%s/meta.json", dir, de->d_name);
+			if (stat(p, &st) < 0)
+				st.st_mtime = 0;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				list = realloc(list, cap * sizeof(*list));
+				if (!list)
+					abort();
+			}
+			snprintf(list[n].name, sizeof(list[n].name), "%s", de->d_name);
+			list[n++].used = st.st_mtime;
+		} else if ((strncmp(de->d_name, ".new.", 5) == 0 || strncmp(de->d_name, ".discard.", 9) == 0)) {
+			/* left by a run killed while saving: gone after a day */
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			if (stat(p, &st) == 0 && now - st.st_mtime > 86400)
+				remove_dir(p);
+		}
+	}
+	closedir(d);
+	qsort(list, n, sizeof(*list), by_use);
+	for (size_t i = (size_t)keep; i < n; i++) {
+		char p[1000], tmp[1000];
+		snprintf(p, sizeof(p), "%s/%s", dir, list[i].name);
+		snprintf(tmp, sizeof(tmp), "%s/.discard.%s.%d", dir, list[i].name, (int)getpid());
+		if (rename(p, tmp) == 0)
+			remove_dir(tmp);
+	}
+	free(list);
+}
+
 int snapshot_save(const struct snapshot *s, struct vm *vm, struct json_object *hello, uint64_t deadline,
 		  struct err *e)
 {
@@ -196,5 +261,6 @@ int snapshot_save(const struct snapshot *s, struct vm *vm, struct json_object *h
 		errno = errsv;
 		return err_sys(e, "rename %s to %s", tmp, s->path);
 	}
+	snapshot_prune(s->dir, SNAPSHOT_KEEP);
 	return 0;
 }

@@ -11,7 +11,9 @@
  * material and vm.mig has the recorded size and SHA-256; anything else is
  * rejected and removed, and the run boots cold (and saves a new one). A
  * snapshot appears whole or not at all (written in a private directory,
- * renamed into place; the first of two concurrent writers wins). */
+ * renamed into place; the first of two concurrent writers wins). The
+ * directory keeps the SNAPSHOT_KEEP most recently used (about 100 MB each
+ * for the shipped scenarios). */
 #ifndef HOST_RUN_SNAPSHOT_H
 #define HOST_RUN_SNAPSHOT_H
 
@@ -41,6 +43,14 @@ void snapshot_discard(const struct snapshot *s);
 int snapshot_save(const struct snapshot *s, struct vm *vm, struct json_object *hello, uint64_t deadline_ms,
 		  struct err *e);
 void snapshot_free(struct snapshot *s);
+/* A restored snapshot was used now (meta.json's mtime: pruning keeps the
+ * most recently used). */
+void snapshot_touch(const struct snapshot *s);
+/* Keep the keep most recently used snapshots in dir, remove the others
+ * (and what runs killed while saving left, after a day). snapshot_save
+ * does it with SNAPSHOT_KEEP. */
+#define SNAPSHOT_KEEP 8
+void snapshot_prune(const char *dir, int keep);
 
 /* Pure helper (unit-tested): check a parsed meta.json against the key,
  * material and the stream's measured size and SHA-256. */

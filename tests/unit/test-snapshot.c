@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run/snapshot.h"
@@ -198,6 +200,33 @@ static void lookup(void **state)
 	snapshot_free(&s);
 }
 
+static void prune_keeps_the_most_recently_used(void **state)
+{
+	char sdir[128], p[300];
+	snprintf(sdir, sizeof(sdir), "%s/prune", dir);
+	assert_int_equal(mkdir(sdir, 0755), 0);
+	const char *hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde";
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s%d", sdir, hex, i);
+		assert_int_equal(mkdir(p, 0755), 0);
+		snprintf(p, sizeof(p), "%s/%s%d/meta.json", sdir, hex, i);
+		write_file(p, "{}");
+		struct timespec t[2] = { { 1000000 + i * 10, 0 }, { 1000000 + i * 10, 0 } };
+		assert_int_equal(utimensat(AT_FDCWD, p, t, 0), 0);
+	}
+	snprintf(p, sizeof(p), "%s/not-a-key", sdir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snapshot_prune(sdir, 2);
+	snprintf(p, sizeof(p), "%s/%s0", sdir, hex);
+	assert_int_equal(access(p, F_OK), -1);  /* the least recently used */
+	snprintf(p, sizeof(p), "%s/%s1", sdir, hex);
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/%s2", sdir, hex);
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/not-a-key", sdir);
+	assert_int_equal(access(p, F_OK), 0);  /* not ours: left alone */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +234,7 @@ int main(void)
 		cmocka_unit_test(key_covers_the_vm),
 		cmocka_unit_test(meta_checked),
 		cmocka_unit_test(lookup),
+		cmocka_unit_test(prune_keeps_the_most_recently_used),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
