@@ -194,7 +194,7 @@ void report_write_text(const struct report *r, FILE *out)
 		if (!r->snapshot_on)
 			fprintf(out, " (no --snapshot-dir)");
 		else if (strcmp(r->snapshot_outcome, "restored") == 0)
-			fprintf(out, " from snapshot %.16s (%s, %.1f s)", r->snapshot_key, r->snapshot_file,
+			fprintf(out, " from snapshot %.16s (%s; QEMU loaded it in %.1f s)", r->snapshot_key, r->snapshot_file,
 				(double)r->snapshot_restore_ms / 1000);
 		else if (strcmp(r->snapshot_outcome, "none") == 0)
 			fprintf(out, ": no snapshot %.16s yet", r->snapshot_key);

@@ -85,7 +85,8 @@ floors_of() { for i in $(seq 1 "$floor_runs"); do echo "floor-$1-$i"; done; }
 # then a run restored from it, one after the other so that both see the
 # same load; the rounds' medians and the ratio. The findings (verdict,
 # steps, stayed blocks with owner, reason and release) of each pair are
-# compared. ONLY=snapshot runs this part alone.
+# compared. ONLY=snapshot runs this part alone; SNAP_SCENARIOS="a b" (or
+# "all", every shipped scenario) adds one cold and one restored run of each.
 snap_findings() {
 	jq -c '[.verdict, [.steps[] | {name, reached, size_after,
 		stayed: [.stayed[]? | {block, owner, reason, released_by}]}], [.findings[]?]]' "$1" 2>/dev/null
@@ -120,6 +121,29 @@ snapshot_bench() {
 		"($(du -m "$work/snap-1"/*/vm.mig 2>/dev/null | cut -f1) MiB on disk)"
 	row "  restored runs that were restored" "$restored of $runs"
 	row "  pairs with the same findings (verdict, blocks, reasons)" "$same of $runs"
+	echo
+	# SNAP_SCENARIOS="a b" or "all": one pair each, findings compared
+	local list=${SNAP_SCENARIOS:-}
+	[ "$list" = all ] && list=$(ls scenarios/*.ini | sed 's|.*/||; s|\.ini$||')
+	[ -z "$list" ] && return 0
+	progress "boot snapshots: one cold and one restored run of: $(echo $list)" >&2
+	printf '  %-22s %7s %7s %8s %8s %7s  %s\n' "scenario (1 pair)" "cold" "rest." "cold" "rest." "" "findings"
+	printf '  %-22s %7s %7s %8s %8s %7s  %s\n' "" "boot s" "boot s" "verdict" "verdict" "" ""
+	for sc in $list; do
+		rm -rf "$work/snapsc-$sc"
+		run snapsc-cold-$sc "scenarios/$sc.ini" --snapshot-dir "$work/snapsc-$sc"
+		run snapsc-rest-$sc "scenarios/$sc.ini" --snapshot-dir "$work/snapsc-$sc"
+		local a b k
+		a=$(snap_findings "$work/snapsc-cold-$sc.json")
+		b=$(snap_findings "$work/snapsc-rest-$sc.json")
+		k=$(jq -r .vm.boot.kind "$work/snapsc-rest-$sc.json" 2>/dev/null)
+		printf '  %-22s %7s %7s %8s %8s %7s  %s\n' "$sc" \
+			"$(secs "$(jq -r .timings.boot_ms "$work/snapsc-cold-$sc.json" 2>/dev/null)")" \
+			"$(secs "$(jq -r .timings.boot_ms "$work/snapsc-rest-$sc.json" 2>/dev/null)")" \
+			"$(jq -r '.verdict // "-"' "$work/snapsc-cold-$sc.json" 2>/dev/null)" \
+			"$(jq -r '.verdict // "-"' "$work/snapsc-rest-$sc.json" 2>/dev/null)" "${k:--}" \
+			"$([ -n "$a" ] && [ "$a" = "$b" ] && echo same || echo DIFFER)"
+	done
 	echo
 }
 if [ "${ONLY:-}" = snapshot ]; then
