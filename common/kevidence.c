@@ -91,3 +91,60 @@ int kev_parse_dump_line(const char *line, struct dumped_page *cur, bool *in_reco
 	}
 	return 0;
 }
+
+/* the payload of a /dev/kmsg record ("6,1234,5678,-;text\n KEY=v") or of a
+ * dmesg line ("[    1.2] text"), up to its end of line, into buf */
+static const char *payload(const char *line, char *buf, size_t len)
+{
+	const char *p = strchr(line, ';');
+	if (p && p - line < 40 && strspn(line, "0123456789,-c") == (size_t)(p - line))
+		line = p + 1;
+	else if (line[0] == '[' && (p = strchr(line, ']')))
+		line = p + 1 + (p[1] == ' ');
+	size_t n = strcspn(line, "\r\n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, line, n);
+	buf[n] = 0;
+	return buf;
+}
+
+int kev_parse_offline_failure(const char *line, struct offline_failure *f)
+{
+	char text[256];
+	const char *p = strstr(payload(line, text, sizeof(text)), "memory offlining [mem ");
+	if (!p)
+		return 0;
+	unsigned long long start, end;
+	int n = 0;
+	memset(f, 0, sizeof(*f));
+	if (sscanf(p, "memory offlining [mem %llx-%llx] failed due to %n", &start, &end, &n) != 2 || n == 0 ||
+	    !p[n] || end < start)
+		return -1;
+	f->start = start;
+	f->end = end;
+	snprintf(f->reason, sizeof(f->reason), "%s", p + n);
+	for (char *c = f->reason; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+	return 1;
+}
+
+int kev_parse_driver_broken(const char *line, char *buf, unsigned len, int *rc)
+{
+	char text[256];
+	payload(line, text, sizeof(text));
+	const char *p = strstr(text, "marking device broken: ");
+	if (!p || !strstr(text, "virtio_mem"))
+		return 0;
+	char *end;
+	long v = strtol(p + 23, &end, 10);
+	if (end == p + 23 || v < -4095 || v > 4095)
+		return -1;
+	*rc = (int)v;
+	for (char *c = text; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+	snprintf(buf, len, "%s", text);
+	return 1;
+}

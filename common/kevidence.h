@@ -38,4 +38,18 @@ int kev_parse_migrate(const char *line, struct migrate_event *ev);
  * *cur between calls. */
 int kev_parse_dump_line(const char *line, struct dumped_page *cur, bool *in_record);
 
+/* offline_pages()'s own account of a failure (pr_debug, dynamic debug of
+ * offline_pages): "memory offlining [mem 0x...-0x...] failed due to
+ * notifier failure". Physical addresses, end inclusive. */
+struct offline_failure {
+	uint64_t start, end;
+	char reason[48];         /* "notifier failure", "unmovable page", ... */
+};
+int kev_parse_offline_failure(const char *line, struct offline_failure *f);
+
+/* The virtio-mem driver giving up for good: "virtio_mem virtio5: unknown
+ * error, marking device broken: -5" (virtio_mem_run_wq()). The message
+ * without the kmsg prefix into buf, and the error into *rc. */
+int kev_parse_driver_broken(const char *line, char *buf, unsigned len, int *rc);
+
 #endif

@@ -28,6 +28,12 @@
 	X(MEMORY_BLOCK_NOT_REMOVED, "memory-block-not-removed",                                         \
 	  "a memory block still added to Linux although every device block in it is unplugged: its "    \
 	  "removal failed and was never done since")                                                    \
+	X(OFFLINING_REFUSED, "offlining-refused",                                                       \
+	  "offline_pages() failed on the block's range for a reason it printed (a memory notifier "      \
+	  "refused, a signal...), with no page named")                                                  \
+	X(DRIVER_GAVE_UP, "driver-gave-up",                                                             \
+	  "the virtio-mem driver marked its device broken after an error it does not handle, and "      \
+	  "processes no request since")                                                                 \
 	X(UNKNOWN, "unknown", "none of the above fits the evidence")
 
 enum vms_reason {

@@ -30,9 +30,13 @@ void evidence_init(struct evidence *ev)
 				       "func alloc_contig_dump_pages +p") == 0;
 	if (!ev->dump_ok)
 		glog("dynamic debug of alloc_contig_dump_pages is not available");
+	/* offline_pages() says why it failed, in a pr_debug */
+	ev->offline_ok = write_small_file("/sys/kernel/debug/dynamic_debug/control", "func offline_pages +p") == 0;
+	if (!ev->offline_ok)
+		glog("dynamic debug of offline_pages is not available");
 	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (kmsg_fd < 0)
-		ev->dump_ok = false;
+		ev->dump_ok = ev->offline_ok = false;
 	evidence_reset(ev);
 }
 
@@ -45,7 +49,7 @@ void evidence_reset(struct evidence *ev)
 	}
 	if (kmsg_fd >= 0)
 		lseek(kmsg_fd, 0, SEEK_END);
-	ev->isolation_events = ev->nfails = ev->nmigrate = ev->ndumps = 0;
+	ev->isolation_events = ev->nfails = ev->nmigrate = ev->ndumps = ev->noffline = 0;
 }
 
 static void add_migrate(struct evidence *ev, const struct migrate_event *m)
@@ -87,7 +91,23 @@ static void collect_trace(struct evidence *ev)
 	fclose(f);
 }
 
-static void collect_dumps(struct evidence *ev)
+static void add_offline(struct evidence *ev, const struct offline_failure *f)
+{
+	size_t i;
+	for (i = 0; i < ev->noffline; i++)
+		if (ev->offline[i].start == f->start && ev->offline[i].end == f->end &&
+		    strcmp(ev->offline[i].reason, f->reason) == 0)
+			break;
+	if (i == ev->noffline) {
+		if (ev->noffline == EV_MAX_OFFLINE)
+			return;
+		ev->offline[ev->noffline] = *f;
+		ev->offline_count[ev->noffline++] = 0;
+	}
+	ev->offline_count[i]++;
+}
+
+static void collect_kmsg(struct evidence *ev)
 {
 	char rec[1024];
 	struct dumped_page cur;
@@ -101,15 +121,28 @@ static void collect_dumps(struct evidence *ev)
 		rec[n] = 0;
 		if (kev_parse_dump_line(rec, &cur, &in) == 1 && ev->ndumps < EV_MAX_DUMPS)
 			ev->dumps[ev->ndumps++] = cur;
+		struct offline_failure f;
+		int rc;
+		if (kev_parse_offline_failure(rec, &f) == 1)
+			add_offline(ev, &f);
+		else if (!ev->driver_broken[0])
+			kev_parse_driver_broken(rec, ev->driver_broken, sizeof(ev->driver_broken), &rc);
 	}
+}
+
+bool evidence_driver_broken(struct evidence *ev)
+{
+	if (kmsg_fd >= 0 && !ev->driver_broken[0])
+		collect_kmsg(ev);
+	return ev->driver_broken[0] != 0;
 }
 
 void evidence_collect(struct evidence *ev)
 {
 	if (ev->trace_ok)
 		collect_trace(ev);
-	if (ev->dump_ok)
-		collect_dumps(ev);
+	if (kmsg_fd >= 0)
+		collect_kmsg(ev);
 }
 
 struct json_object *evidence_summary(const struct evidence *ev)
@@ -132,6 +165,19 @@ struct json_object *evidence_summary(const struct evidence *ev)
 		json_object_array_add(mig, j);
 	}
 	json_object_object_add(o, "migrate", mig);
+	json_object_object_add(o, "offline_pages", json_object_new_boolean(ev->offline_ok));
+	struct json_object *off = json_object_new_array();
+	for (size_t i = 0; i < ev->noffline; i++) {
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "start", json_object_new_int64((int64_t)ev->offline[i].start));
+		json_object_object_add(j, "end", json_object_new_int64((int64_t)ev->offline[i].end));
+		json_object_object_add(j, "reason", json_object_new_string(ev->offline[i].reason));
+		json_object_object_add(j, "count", json_object_new_int64((int64_t)ev->offline_count[i]));
+		json_object_array_add(off, j);
+	}
+	json_object_object_add(o, "offline_failures", off);
+	if (ev->driver_broken[0])
+		json_object_object_add(o, "driver_broken", json_object_new_string(ev->driver_broken));
 	return o;
 }
 

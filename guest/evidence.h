@@ -13,6 +13,7 @@
 #define EV_MAX_FAILS 4096
 #define EV_MAX_DUMPS 1024
 #define EV_MAX_REASONS 8
+#define EV_MAX_OFFLINE 64
 
 struct evidence {
 	bool trace_ok, dump_ok;
@@ -23,6 +24,14 @@ struct evidence {
 	size_t nmigrate;
 	struct dumped_page dumps[EV_MAX_DUMPS];
 	size_t ndumps;
+	/* offline_pages()'s failures, one per range and reason, counted */
+	bool offline_ok;
+	struct offline_failure offline[EV_MAX_OFFLINE];
+	uint64_t offline_count[EV_MAX_OFFLINE];
+	size_t noffline;
+	/* the driver's "marking device broken" line: kept across resets, the
+	 * driver never recovers */
+	char driver_broken[200];
 };
 
 /* Enable the sources that exist; never fails, only records what works. */
@@ -31,6 +40,10 @@ void evidence_init(struct evidence *ev);
 void evidence_reset(struct evidence *ev);
 /* Read what arrived since the reset into ev. */
 void evidence_collect(struct evidence *ev);
+/* Whether the virtio-mem driver said it marked its device broken (reads
+ * the kernel log that arrived since; what it reads counts for the next
+ * state's evidence too). */
+bool evidence_driver_broken(struct evidence *ev);
 /* A counter that grows while the kernel is trying to offline memory
  * (trace events written, overwritten ones included); -1 without tracing. */
 int64_t evidence_activity(const struct evidence *ev);
@@ -39,7 +52,8 @@ int64_t evidence_activity(const struct evidence *ev);
  * as "innermost < caller < ..." into buf. "" when no CPU runs it (the
  * worker is idle or asleep); -1 when no backtrace could be taken. */
 int evidence_worker_stack(char *buf, size_t len);
-/* {"available":..., "isolation_events":..., "isolation_failures":..., "migrate":[...]} */
+/* {"trace":..., "isolation_events":..., "isolation_failures":..., "migrate":[...],
+ *  "offline_failures":[{"start":..,"end":..,"reason":..,"count":..}], "driver_broken":"..."} */
 struct json_object *evidence_summary(const struct evidence *ev);
 
 #endif

@@ -427,6 +427,9 @@ static void handle(const char *line)
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "type", json_object_new_string("activity"));
 		json_object_object_add(o, "events", json_object_new_int64(have_region ? evidence_activity(&evidence) : -1));
+		/* the driver's "marking device broken": no wait can end otherwise */
+		if (have_region && evidence_driver_broken(&evidence))
+			json_object_object_add(o, "driver_broken", json_object_new_boolean(true));
 		send_or_log(o);
 	} else if (strcmp(name, "kernel-log") == 0) {
 		send_or_log(kernel_log_message());

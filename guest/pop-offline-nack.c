@@ -1,8 +1,12 @@
 /* offline-nack: plain anonymous base pages, and, while it is set up, every
  * memory offlining refused: the memory hotplug notifier error injection
  * (CONFIG_MEMORY_NOTIFIER_ERROR_INJECT, lib/memory-notifier-error-inject.c)
- * makes MEM_GOING_OFFLINE return -ENOMEM, so offline_pages() fails, for
- * sysfs as for the virtio-mem driver's offline_and_remove_memory(). Its
+ * makes MEM_GOING_OFFLINE return -ERROR (option `error`, an errno number:
+ * 12, ENOMEM, by default), so offline_pages() fails with it, for sysfs as
+ * for the virtio-mem driver's offline_and_remove_memory(). Before v6.5 the
+ * driver passes an error other than -EBUSY and -ENOMEM up to its worker,
+ * which then marks the device broken (known-bugs.ini,
+ * virtio-mem-broken-on-offline-error; error = 5, EIO, shows it). Its
  * pages hold nothing: virtio-mem still unplugs every device block (its
  * fake offlining, alloc_contig_range(), calls no memory notifier), but
  * cannot remove a memory block whose device blocks are all unplugged. Its
@@ -13,6 +17,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -23,7 +28,11 @@ const struct population_spec pop_spec_offline_nack = {
 	.name = "offline-nack",
 	.summary = "base pages; every memory offlining refused (notifier error injection) until released",
 	.needs = VMS_NEEDS(MEM_NOTIFY_INJECT),
-	.holds = "no page: the memory notifier refuses MEM_GOING_OFFLINE (-ENOMEM); release stops that",
+	.holds = "no page: the memory notifier refuses MEM_GOING_OFFLINE (-ERROR); release stops that",
+	.options = {
+		{ "error", "the errno number MEM_GOING_OFFLINE is refused with (12: ENOMEM, 16: EBUSY, 5: EIO, 4: EINTR)",
+		  "12", { NULL }, 1, 4095 },
+	},
 };
 
 #ifndef VMS_SPEC_ONLY
@@ -44,9 +53,14 @@ static int offline_nack_setup(struct population *p, const struct pop_env *env, s
 {
 	if (!pop_base_pages(p, env, e))
 		return -1;
-	if (nack("-12", e) < 0)
+	char value[16];
+	long error = strtol(pop_option(p, "error"), NULL, 10);  /* checked against the spec's range */
+	snprintf(value, sizeof(value), "-%ld", error);
+	if (nack(value, e) < 0)
 		return -1;
-	snprintf(p->note, sizeof(p->note), "memory offlining refused (MEM_GOING_OFFLINE error injection, -ENOMEM)");
+	pop_hold(p, "offline-refusal", 0);
+	snprintf(p->note, sizeof(p->note), "memory offlining refused (MEM_GOING_OFFLINE error injection, %s: %s)",
+		 value, strerror((int)error));
 	return 0;
 }
 

@@ -52,7 +52,8 @@ struct population {
 	 * with (host/run/classify.c), never the reason itself. A release that
 	 * drops it clears it and says what it dropped. */
 	struct {
-		const char *kind; /* "gup", "pin", "transient", "unmovable"; NULL: nothing */
+		const char *kind; /* "gup", "pin", "transient", "unmovable", "offline-refusal"
+				   * (memory offlining refused, no page held); NULL: nothing */
 		unsigned refs;    /* per page: GUP references (gup, transient) or pins (pin) */
 	} hold;
 	char dropped[160];    /* what the release dropped, in words; "": nothing */

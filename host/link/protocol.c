@@ -103,13 +103,19 @@ struct json_object *proto_cmd_activity(void)
 	return command("activity");
 }
 
-int proto_activity(struct json_object *msg, int64_t *events, struct err *e)
+int proto_activity(struct json_object *msg, int64_t *events, bool *broken, struct err *e)
 {
 	struct json_object *v;
 	if (!json_object_object_get_ex(msg, "events", &v) || !json_object_is_type(v, json_type_int) ||
 	    json_object_get_int64(v) < -1)
 		return err_set(e, "guest activity answer: \"events\" is missing or not an integer >= -1");
 	*events = json_object_get_int64(v);
+	*broken = false;
+	if (json_object_object_get_ex(msg, "driver_broken", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return err_set(e, "guest activity answer: \"driver_broken\" is not a boolean");
+		*broken = json_object_get_boolean(v);
+	}
 	return 0;
 }
 
@@ -307,9 +313,9 @@ static int parse_pop(struct json_object *o, const struct state_expect *x, int i,
 		    get_int(v, "refs", 1u << 16, &p->hold_refs, e) < 0)
 			return err_wrap(e, "populations[%d].hold", i);
 		if (strcmp(p->hold, "gup") && strcmp(p->hold, "pin") && strcmp(p->hold, "transient") &&
-		    strcmp(p->hold, "unmovable"))
-			return err_set(e, "populations[%d].hold.kind \"%s\" is not gup, pin, transient or unmovable", i,
-				       p->hold);
+		    strcmp(p->hold, "unmovable") && strcmp(p->hold, "offline-refusal"))
+			return err_set(e, "populations[%d].hold.kind \"%s\" is not gup, pin, transient, unmovable or "
+				       "offline-refusal", i, p->hold);
 	}
 	if (get_str(o, "dropped", false, p->dropped, sizeof(p->dropped), e) < 0)
 		return err_wrap(e, "populations[%d]", i);
@@ -525,6 +531,25 @@ static int parse_evidence(struct json_object *msg, struct evidence_summary *ev, 
 		ev->thp_succeeded += ts;
 		ev->thp_failed += tf;
 	}
+	/* newer guests: offline_pages()'s failures and the driver giving up */
+	ev->offline_pages = json_object_object_get_ex(o, "offline_pages", &v) && json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "offline_failures", &v)) {
+		if (get_array(o, "offline_failures", VMS_MAX_OFFLINE_FAILURES, &arr, e))
+			return err_wrap(e, "evidence");
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *f = json_object_array_get_idx(arr, i);
+			struct offline_failure_seen *of = &ev->offline[ev->noffline];
+			if (!json_object_is_type(f, json_type_object) || get_int(f, "start", UINT64_C(1) << 52, &of->start, e) ||
+			    get_int(f, "end", UINT64_C(1) << 52, &of->end, e) || get_int(f, "count", max, &of->count, e) ||
+			    get_str(f, "reason", true, of->reason, sizeof(of->reason), e))
+				return err_wrap(e, "evidence.offline_failures[%zu]", i);
+			if (of->end < of->start)
+				return err_set(e, "evidence.offline_failures[%zu]: end before start", i);
+			ev->noffline++;
+		}
+	}
+	if (get_str(o, "driver_broken", false, ev->driver_broken, sizeof(ev->driver_broken), e))
+		return err_wrap(e, "evidence");
 	return 0;
 }
 

@@ -107,10 +107,21 @@ struct stuck_block {
 	uint64_t pageblocks, pageblocks_isolated;
 };
 
+#define VMS_MAX_OFFLINE_FAILURES 64
+
+struct offline_failure_seen {  /* offline_pages() said: [start, end] failed due to reason, count times */
+	uint64_t start, end, count;
+	char reason[48];
+};
+
 struct evidence_summary {
 	bool present, trace, dump_page;
 	uint64_t isolation_events, isolation_failures, dumped_pages;
 	uint64_t migrate_succeeded, migrate_failed, thp_succeeded, thp_failed;
+	bool offline_pages;      /* offline_pages()'s failures could be read */
+	struct offline_failure_seen offline[VMS_MAX_OFFLINE_FAILURES];
+	size_t noffline;
+	char driver_broken[200]; /* the driver's "marking device broken" line; "" */
 };
 
 struct held {                  /* `pages` of population `pop` sit in `block` */
@@ -158,7 +169,8 @@ struct json_object *proto_cmd_kernel_log(void);
 int proto_kernel_log(struct json_object *msg, FILE *out, struct err *e);
 /* The answer to "activity": a counter of kernel offlining events, -1 when
  * the guest cannot see them. */
-int proto_activity(struct json_object *msg, int64_t *events, struct err *e);
+/* *broken: the guest saw the driver mark its device broken. */
+int proto_activity(struct json_object *msg, int64_t *events, bool *broken, struct err *e);
 struct json_object *proto_cmd_offline(const uint64_t *memory_blocks, int n, unsigned timeout_ms);
 
 /* The answer to "offline": results[i] for memory_blocks[i]. */

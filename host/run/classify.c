@@ -219,6 +219,8 @@ static void declared_words(struct declared_hold d, int owner, char *buf, size_t 
 		snprintf(buf, len, "nothing beyond its mappings");
 	else if (is(d.kind, "unmovable"))
 		snprintf(buf, len, "unmovable pages");
+	else if (is(d.kind, "offline-refusal"))
+		snprintf(buf, len, "memory offlining refused");
 	else
 		snprintf(buf, len, "%" PRIu64 " %s%s a page", d.refs,
 			 is(d.kind, "pin") ? "FOLL_LONGTERM pin" : is(d.kind, "gup") ? "GUP reference" : "transient reference",
@@ -236,6 +238,8 @@ static enum vms_reason declared_reason(struct declared_hold d, bool is_anon_thp)
 		return VMS_REASON_TRANSIENT_REFERENCE;
 	if (is(d.kind, "unmovable"))
 		return VMS_REASON_UNMOVABLE_ALLOCATION;
+	if (is(d.kind, "offline-refusal"))
+		return VMS_REASON_OFFLINING_REFUSED;
 	return is_anon_thp ? VMS_REASON_ISOLATION_FALSE_POSITIVE : VMS_REASON_UNKNOWN;
 }
 
@@ -414,6 +418,76 @@ void classify_block(const struct scenario *s, const struct guest_state *st, cons
 	}
 	v->reason = VMS_REASON_UNKNOWN;
 	snprintf(v->evidence, sizeof(v->evidence), "none of ours (%s)", census);
+}
+
+/* The first failure offline_pages() printed for a range overlapping
+ * [start, end], its count summed over the same reason; NULL: none. */
+static const struct offline_failure_seen *offline_failure_in(const struct guest_state *st, uint64_t start,
+							     uint64_t end, uint64_t *count)
+{
+	const struct offline_failure_seen *first = NULL;
+	*count = 0;
+	for (size_t i = 0; i < st->evidence.noffline; i++) {
+		const struct offline_failure_seen *f = &st->evidence.offline[i];
+		if (f->end < start || f->start > end)
+			continue;
+		if (!first)
+			first = f;
+		if (strcmp(f->reason, first->reason) == 0)
+			*count += f->count;
+	}
+	return first;
+}
+
+void offline_failure_words(const struct guest_state *st, uint64_t start, uint64_t end, char *buf, size_t len)
+{
+	uint64_t count;
+	const struct offline_failure_seen *f = offline_failure_in(st, start, end, &count);
+	if (!f) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(buf, len, "offline_pages() failed on [mem %#" PRIx64 "-%#" PRIx64 "] due to %s (%" PRIu64 " time%s)",
+		 f->start, f->end, f->reason, count, count == 1 ? "" : "s");
+}
+
+void classify_offline_refused(const struct guest_state *st, uint64_t start, uint64_t end, struct block_verdict *v)
+{
+	if (v->reason != VMS_REASON_NOT_RETRIED && v->reason != VMS_REASON_UNKNOWN)
+		return;  /* a page the kernel named says more */
+	char words[200];
+	offline_failure_words(st, start, end, words, sizeof(words));
+	if (!words[0])
+		return;
+	/* the population whose story is a refusal is what to release */
+	int refuser = -1;
+	for (int p = 0; p < st->npops; p++)
+		if (is(st->pops[p].hold, "offline-refusal"))
+			refuser = refuser < 0 ? p : -2;
+	if (refuser >= 0)
+		v->owner = refuser;
+	declared_words(hold_of(st, v->owner), v->owner, v->declared, sizeof(v->declared));
+	char before[sizeof(v->evidence)];
+	snprintf(before, sizeof(before), "%s", v->evidence);
+	v->reason = VMS_REASON_OFFLINING_REFUSED;
+	snprintf(v->basis, sizeof(v->basis), "kernel-log");
+	snprintf(v->evidence, sizeof(v->evidence), "%s, no page named; declared: %s; the block: %.250s", words,
+		 v->declared, before);
+}
+
+void classify_driver_gave_up(const struct guest_state *st, struct block_verdict *v, size_t n)
+{
+	if (!st->evidence.driver_broken[0])
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char before[sizeof(v[i].evidence)];
+		snprintf(before, sizeof(before), "%s", v[i].evidence);
+		snprintf(v[i].evidence, sizeof(v[i].evidence),
+			 "the kernel log says \"%s\": the driver handles no request since; before it gave up: %s: %.250s",
+			 st->evidence.driver_broken, vms_reason_name(v[i].reason), before);
+		v[i].reason = VMS_REASON_DRIVER_GAVE_UP;
+		snprintf(v[i].basis, sizeof(v[i].basis), "kernel-log");
+	}
 }
 
 void block_signature(struct block_verdict *v)

@@ -74,6 +74,18 @@ struct block_verdict {
 void classify_block(const struct scenario *s, const struct guest_state *st, const struct stuck_block *sb,
 		    const char *zone, struct block_verdict *v);
 
+/* offline_pages()'s own words for [start, end] (physical, inclusive):
+ * "offline_pages() failed on [mem ...] due to notifier failure (3 times)";
+ * "" when it printed nothing for that range. */
+void offline_failure_words(const struct guest_state *st, uint64_t start, uint64_t end, char *buf, size_t len);
+/* A block with no page named (not retried, unknown) whose range
+ * offline_pages() failed on: reason offlining-refused, in the kernel's
+ * words; its owner becomes the population that declared a refusal. */
+void classify_offline_refused(const struct guest_state *st, uint64_t start, uint64_t end, struct block_verdict *v);
+/* The driver marked its device broken (its own log line): every block that
+ * stays, stays for that; the reason it had before is kept in the evidence. */
+void classify_driver_gave_up(const struct guest_state *st, struct block_verdict *v, size_t n);
+
 /* Big Block Mode unplugs whole big blocks of `per_unit` device blocks: a
  * block with no reason of its own (not tried, nothing named) stays because
  * another block of its big block does, and takes that block's reason (and

@@ -92,6 +92,20 @@ static struct json_object *state_json(const struct report *r, const struct guest
 		json_object_object_add(ev, "migrate_failed", J_INT(st->evidence.migrate_failed));
 		json_object_object_add(ev, "thp_migrate_succeeded", J_INT(st->evidence.thp_succeeded));
 		json_object_object_add(ev, "thp_migrate_failed", J_INT(st->evidence.thp_failed));
+		json_object_object_add(ev, "offline_pages", json_object_new_boolean(st->evidence.offline_pages));
+		struct json_object *off = json_object_new_array();
+		for (size_t i = 0; i < st->evidence.noffline; i++) {
+			const struct offline_failure_seen *f = &st->evidence.offline[i];
+			struct json_object *j = json_object_new_object();
+			json_object_object_add(j, "start", J_INT(f->start));
+			json_object_object_add(j, "end", J_INT(f->end));
+			json_object_object_add(j, "reason", json_object_new_string(f->reason));
+			json_object_object_add(j, "count", J_INT(f->count));
+			json_object_array_add(off, j);
+		}
+		json_object_object_add(ev, "offline_failures", off);
+		json_object_object_add(ev, "driver_broken", st->evidence.driver_broken[0] ?
+				       json_object_new_string(st->evidence.driver_broken) : NULL);
 		json_object_object_add(o, "evidence", ev);
 	}
 	return o;

@@ -135,6 +135,14 @@ struct ctx {
 	struct snapshot snap;
 	bool have_snap;
 	bool plug_by_qmp;          /* the VM started with an empty device: ask for the initial size */
+	/* offline_pages()'s failures seen in this step's states so far: the
+	 * guest reports each once, and a step reads several states */
+	struct offline_failure_seen step_offline[VMS_MAX_OFFLINE_FAILURES];
+	size_t nstep_offline;
+	/* how long the kernel took to show its first sign in this step's first
+	 * wait that had one: the scale of a later wait in which it shows none
+	 * (after a release that freed nothing, nothing is traced at all) */
+	uint64_t step_first_sign;
 };
 
 static int fail_in(struct ctx *c, const char *phase, struct err *e)
@@ -146,7 +154,8 @@ static int fail_in(struct ctx *c, const char *phase, struct err *e)
 }
 
 /* The kernel's offlining activity seen by the guest (a counter that moves
- * while it tries), or -1 when the guest cannot tell. */
+ * while it tries), -1 when the guest cannot tell, -3 when the driver
+ * marked its device broken (it will never try again), -2 on error. */
 static int64_t guest_activity(struct ctx *c, struct err *e)
 {
 	struct json_object *msg;
@@ -154,8 +163,11 @@ static int64_t guest_activity(struct ctx *c, struct err *e)
 	if (guest_send(&c->link, proto_cmd_activity(), e) < 0 ||
 	    guest_expect(&c->link, "activity", now_ms() + 10000, &msg, e) < 0)
 		return -2;
-	int r = proto_activity(msg, &n, e);
+	bool broken = false;
+	int r = proto_activity(msg, &n, &broken, e);
 	json_object_put(msg);
+	if (r == 0 && broken)
+		return -3;
 	return r < 0 ? -2 : n;
 }
 
@@ -178,8 +190,9 @@ static uint64_t evidence_ms(const struct ctx *c, uint64_t first_sign)
  * act on at all (busy machine, or a block refused before any traced
  * attempt) is not quiet: the next comes after a longer pause, and
  * settle_kicks+1 of those in a row settle the wait too, once the kernel
- * showed any sign in this wait and the size has not moved for
- * evidence_ms(). A kernel that keeps trying without moving the size that
+ * showed any sign in this wait (or, in a wait where it shows none, such as
+ * after a release that freed nothing, in an earlier wait of the step) and
+ * the size has not moved for evidence_ms(). A kernel that keeps trying without moving the size that
  * long is refusing, not progressing (a retry loop on a block that cannot
  * go): its activity no longer holds off the kicks. Without tracing in the guest,
  * the size alone decides, with more patience. Once the size is down to
@@ -208,6 +221,8 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 		if (*size != last) {
 			if (last != UINT64_MAX && !first_sign)
 				first_sign = now - start;
+			if (first_sign && !c->step_first_sign)
+				c->step_first_sign = first_sign;
 			last = *size;
 			last_change = last_size_change = now;
 			quiet_kicks = untouched = 0;
@@ -233,6 +248,10 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 			int64_t a = guest_activity(c, e);
 			if (a == -2)
 				return -1;
+			if (a == -3) {  /* the kernel's answer: nothing will move any more */
+				debug("the driver marked its device broken: the wait ends");
+				return 1;
+			}
 			if (a < 0) {
 				activity_known = false;  /* no trace in this guest: size alone */
 				settle = c->o->settle_kicks * 3;
@@ -241,6 +260,8 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 				untouched = 0;
 				if (!first_sign)
 					first_sign = now - start;
+				if (!c->step_first_sign)
+					c->step_first_sign = first_sign;
 				if (now - last_size_change < evidence_ms(c, first_sign) || c->o->settle_patient)
 					last_change = now;  /* the kernel is trying: not quiet */
 			}
@@ -261,7 +282,8 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 				 * traced attempt (an unmovable page found at isolation). Give
 				 * it longer each time; untouched across settle+1 kicks with
 				 * growing pauses, it is settled */
-				bool long_enough = soft || (first_sign && now - last_size_change >= evidence_ms(c, first_sign));
+				uint64_t sign = first_sign ? first_sign : c->step_first_sign;
+				bool long_enough = soft || (sign && now - last_size_change >= evidence_ms(c, sign));
 				if (!c->o->settle_patient && long_enough && (untouched > settle || (soft && untouched)))
 					return 1;
 				untouched++;
@@ -578,7 +600,24 @@ static int get_state(struct ctx *c, struct json_object *cmd, struct guest_state 
 		return -1;
 	int pr = proto_state(msg, &c->expect, out, e);
 	json_object_put(msg);
-	return pr;
+	if (pr < 0)
+		return pr;
+	/* each state carries every failure of the step so far */
+	struct evidence_summary *ev = &out->evidence;
+	for (size_t i = 0; i < ev->noffline; i++) {
+		size_t k;
+		for (k = 0; k < c->nstep_offline; k++)
+			if (c->step_offline[k].start == ev->offline[i].start && c->step_offline[k].end == ev->offline[i].end &&
+			    strcmp(c->step_offline[k].reason, ev->offline[i].reason) == 0)
+				break;
+		if (k < c->nstep_offline)
+			c->step_offline[k].count += ev->offline[i].count;
+		else if (c->nstep_offline < VMS_MAX_OFFLINE_FAILURES)
+			c->step_offline[c->nstep_offline++] = ev->offline[i];
+	}
+	memcpy(ev->offline, c->step_offline, c->nstep_offline * sizeof(ev->offline[0]));
+	ev->noffline = c->nstep_offline;
+	return 0;
 }
 
 /* Set the size again and wait for it: after a release the guest driver
@@ -739,6 +778,11 @@ static void name_reasons(struct ctx *c, const struct scn_step *step, struct step
 				snprintf(v->sysfs, sizeof(v->sysfs), "%s", st->offlined[k].result);
 	}
 	classify_units(st->verdicts, gs->nstuck, unplug_unit(c, step));
+	/* what is left without a page's reason: offline_pages()'s own words */
+	for (size_t i = 0; i < gs->nstuck; i++) {
+		uint64_t start = c->r->region.addr + st->verdicts[i].block * c->r->region.block_size;
+		classify_offline_refused(gs, start, start + c->r->region.block_size - 1, &st->verdicts[i]);
+	}
 	for (size_t i = 0; i < nleft; i++) {
 		struct block_verdict *v = &st->verdicts[gs->nstuck + i];
 		const struct mem_block *m = mblock_find(gs, left[i]);
@@ -758,7 +802,14 @@ static void name_reasons(struct ctx *c, const struct scn_step *step, struct step
 			 "memory block %" PRIu64 " (%s%s%s) is still added to Linux with every device block in it "
 			 "unplugged: its offlining and removal failed, and nothing removed it since",
 			 left[i], m->state, m->zone[0] ? ", " : "", m->zone);
+		char words[200];
+		uint64_t mstart = left[i] * c->r->memory_block_size;
+		offline_failure_words(gs, mstart, mstart + c->r->memory_block_size - 1, words, sizeof(words));
+		if (words[0])
+			snprintf(v->evidence + strlen(v->evidence), sizeof(v->evidence) - strlen(v->evidence), "; %s",
+				 words);
 	}
+	classify_driver_gave_up(gs, st->verdicts, st->nverdicts);
 	free(left);
 }
 
@@ -994,6 +1045,8 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	snprintf(phase, sizeof(phase), "step %s", step->name);
 	snprintf(st->name, sizeof(st->name), "%s", step->name);
 	st->requested = step->requested;
+	c->nstep_offline = 0;
+	c->step_first_sign = 0;
 	uint64_t t = now_ms();
 	if (c->vm.ops->get_size(&c->vm, &st->size_before, &e) < 0)
 		return fail_in(c, phase, &e);

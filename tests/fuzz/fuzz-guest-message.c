@@ -52,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			guest_state_free(&st);
 		}
 		proto_offline(msg, asked, 2, res, &e);
-		proto_activity(msg, &events, &e);
+		bool broken;
+		proto_activity(msg, &events, &broken, &e);
 		proto_error_text(msg, text, sizeof(text));
 		json_object_put(msg);
 	}

@@ -15,6 +15,10 @@
 #                                      with the notifier error injection) vs
 #                                      --patches virtio-mem-sbm-retry-fix
 #                                      (the same plus a31648fd4f96)
+#   virtio-mem-broken-on-offline-error scenarios/offline-nack-bbm.ini on
+#                                      --patches mem-notifier-inject vs
+#                                      --patches virtio-mem-ebusy-fix (the
+#                                      same plus ddf409851461)
 #
 # ONLY=NAME runs one of them. Kernels missing from build/kernels are built
 # (about 20 min each on 2 cores, under nice).
@@ -138,6 +142,85 @@ if want virtio-mem-sbm-unplugged-block-stays && [ -n "${bugk:-}" ]; then
 	check "exit 1" test "$rc" = 1
 	check "the same verdicts, no bug named" jqt "$out.json" "$sbm_bug"' and all(.steps[0].stayed[]; .known_bug == null)'
 elif want virtio-mem-sbm-unplugged-block-stays; then
+	skip "no bug kernel"
+else
+	skip "ONLY=$only"
+fi
+end
+
+# virtio-mem-broken-on-offline-error: offline-nack refusing with -EIO in
+# Big Block Mode. The bug kernel is the same as the SBM bug's
+# (mem-notifier-inject: 6.1.192 as shipped); the fixed one adds ddf409851461.
+bbm_all='([.steps[0].stayed[]] | length) == .region.blocks and .steps[0].released == ["nack"]'
+bbm_bug='.verdict == "fail" and '"$bbm_all"' and (.steps[0].reached | not) and (.steps[0].reached_final | not)
+	and all(.steps[0].stayed[]; .reason == "driver-gave-up" and .basis == "kernel-log" and .stayed_after_release
+		and (.evidence | test("^the kernel log says \"virtio_mem virtio[0-9]+: unknown error, marking device broken: -5\"")))'
+bbm_title='known bug "virtio-mem marks its device broken when offlining fails with an error other than -EBUSY or -ENOMEM" (fixed by ddf409851461)'
+
+begin "virtio-mem-broken-on-offline-error: bug kernel (mem-notifier-inject), $runs runs, each fails and names the bug"
+if want virtio-mem-broken-on-offline-error; then
+	if bugk=$(kernel mem-notifier-inject); then
+		note "kernel $bugk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/bbm-bug-$i
+			run_on "$bugk" "$out" scenarios/offline-nack-bbm.ini
+			note "run $i: $(summary "$out")"
+			[ "$rc" = 1 ] || failed_run "$out"
+			check "run $i: exit 1" test "$rc" = 1
+			check "run $i: every block stays, also after the release, for the driver that gave up; the bug named on each" \
+				jqt "$out.json" "$bbm_bug"' and all(.steps[0].stayed[];
+					.known_bug.name == "virtio-mem-broken-on-offline-error" and .known_bug.fixed_by == "ddf409851461"
+					and .known_bug.in_range)'
+			check "run $i: the report's verdict names the bug" contains "$out.stdout" "$bbm_title"
+			check "run $i: the kernel refused the offlining with -EIO (the injection fired)" \
+				contains "$out/kernel.log" "Injecting error (-5) to MEM_GOING_OFFLINE"
+		done
+	else
+		check "building the bug kernel" false
+		tail -n 5 "$work/build-mem-notifier-inject.log" | while IFS= read -r l; do note "$l"; done
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "virtio-mem-broken-on-offline-error: fixed kernel (virtio-mem-ebusy-fix), $runs runs, each passes"
+if want virtio-mem-broken-on-offline-error; then
+	if fixk=$(kernel virtio-mem-ebusy-fix); then
+		note "kernel $fixk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/bbm-fix-$i
+			run_on "$fixk" "$out" scenarios/offline-nack-bbm.ini
+			note "run $i: $(summary "$out")"
+			[ "$rc" = 0 ] || failed_run "$out"
+			check "run $i: exit 0" test "$rc" = 0
+			check "run $i: every block stayed while offlining was refused, in offline_pages()'s words, and went on the release" \
+				jqt "$out.json" '.verdict == "pass" and '"$bbm_all"' and .steps[0].reached_final
+					and all(.steps[0].stayed[]; .reason == "offlining-refused" and .known_bug == null
+						and (.stayed_after_release | not) and .released_by == "nack")
+					and any(.steps[0].stayed[]; .evidence | test("due to notifier failure"))'
+			check "run $i: the driver did not give up" sh -c '! grep -qF "marking device broken" "$1"' - "$out/kernel.log"
+		done
+	else
+		check "building the fixed kernel" false
+		tail -n 5 "$work/build-virtio-mem-ebusy-fix.log" | while IFS= read -r l; do note "$l"; done
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "virtio-mem-broken-on-offline-error: bug kernel without the bug's entry: the same reason and evidence, no bug named"
+if want virtio-mem-broken-on-offline-error && [ -n "${bugk:-}" ]; then
+	awk '/^\[bug /{skip = ($2 == "virtio-mem-broken-on-offline-error]")} !skip' known-bugs.ini >"$work/no-bbm-bug.ini"
+	check "the entry is gone from the copy" test "$(grep -c virtio-mem-broken-on-offline-error "$work/no-bbm-bug.ini")" = 0
+	out=$work/bbm-bug-no-entry
+	run_on "$bugk" "$out" scenarios/offline-nack-bbm.ini "$work/no-bbm-bug.ini"
+	note "$(summary "$out")"
+	[ "$rc" = 1 ] || failed_run "$out"
+	check "exit 1" test "$rc" = 1
+	check "the same verdicts, no bug named" jqt "$out.json" "$bbm_bug"' and all(.steps[0].stayed[]; .known_bug == null)'
+elif want virtio-mem-broken-on-offline-error; then
 	skip "no bug kernel"
 else
 	skip "ONLY=$only"

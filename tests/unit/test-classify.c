@@ -455,6 +455,67 @@ static void scanned_unmovable_page(void **state)
 	assert_non_null(strstr(v.evidence, "a kernel allocation"));
 }
 
+/* offline_pages() printed why it failed on the block's range and no page
+ * was named: that is the reason, and the population that declared a
+ * refusal owns it; a named page says more and is kept. */
+static void offline_refused_in_the_kernels_words(void **state)
+{
+	state_with(NULL, 0, true);
+	snprintf(pops[READER].hold, sizeof(pops[READER].hold), "offline-refusal");
+	pops[READER].hold_refs = 0;
+	gs.evidence.offline[gs.evidence.noffline++] = (struct offline_failure_seen){ 0x118000000, 0x11fffffff, 2,
+										     "notifier failure" };
+	gs.evidence.offline[gs.evidence.noffline++] = (struct offline_failure_seen){ 0x118000000, 0x11fffffff, 1,
+										     "notifier failure" };
+	struct stuck_block sb = { .block = 192, .buddy = 512 };
+	struct block_verdict v;
+	classify_block(&scn, &gs, &sb, "Movable", &v);
+	assert_int_equal(v.reason, VMS_REASON_NOT_RETRIED);
+	classify_offline_refused(&gs, 0x118000000, 0x1181fffff, &v);
+	assert_int_equal(v.reason, VMS_REASON_OFFLINING_REFUSED);
+	assert_int_equal(v.owner, READER);
+	assert_string_equal(v.basis, "kernel-log");
+	assert_non_null(strstr(v.evidence, "offline_pages() failed on [mem 0x118000000-0x11fffffff] due to notifier "
+					   "failure (3 times), no page named; declared: memory offlining refused"));
+	/* a block outside every failed range keeps what it had */
+	classify_block(&scn, &gs, &sb, "Movable", &v);
+	classify_offline_refused(&gs, 0x100000000, 0x1001fffff, &v);
+	assert_int_equal(v.reason, VMS_REASON_NOT_RETRIED);
+	/* a reason from a named page is not overridden */
+	v.reason = VMS_REASON_GUP_REFERENCE;
+	classify_offline_refused(&gs, 0x118000000, 0x1181fffff, &v);
+	assert_int_equal(v.reason, VMS_REASON_GUP_REFERENCE);
+	/* two populations declaring a refusal: nobody is picked */
+	snprintf(pops[PIPE].hold, sizeof(pops[PIPE].hold), "offline-refusal");
+	classify_block(&scn, &gs, &sb, "Movable", &v);
+	classify_offline_refused(&gs, 0x118000000, 0x1181fffff, &v);
+	assert_int_equal(v.reason, VMS_REASON_OFFLINING_REFUSED);
+	assert_int_equal(v.owner, -1);
+}
+
+/* The driver's own "marking device broken": every block stays for that,
+ * its earlier reason kept in the evidence; without the line nothing changes. */
+static void driver_gave_up(void **state)
+{
+	state_with(NULL, 0, true);
+	struct block_verdict v[2] = { { .block = 1, .reason = VMS_REASON_NOT_RETRIED, .owner = -1 },
+				      { .block = 2, .reason = VMS_REASON_OFFLINING_REFUSED, .owner = READER } };
+	snprintf(v[1].evidence, sizeof(v[1].evidence), "offline_pages() failed");
+	classify_driver_gave_up(&gs, v, 2);
+	assert_int_equal(v[0].reason, VMS_REASON_NOT_RETRIED);
+	snprintf(gs.evidence.driver_broken, sizeof(gs.evidence.driver_broken),
+		 "virtio_mem virtio0: unknown error, marking device broken: -5");
+	classify_driver_gave_up(&gs, v, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(v[i].reason, VMS_REASON_DRIVER_GAVE_UP);
+		assert_string_equal(v[i].basis, "kernel-log");
+		assert_non_null(strstr(v[i].evidence, "the kernel log says \"virtio_mem virtio0: unknown error, marking "
+						      "device broken: -5\": the driver handles no request since"));
+	}
+	assert_non_null(strstr(v[1].evidence, "before it gave up: offlining-refused: offline_pages() failed"));
+	assert_int_equal(v[1].owner, READER);
+}
+
 static void reason_names_round_trip(void **state)
 {
 	for (int i = 0; i < VMS_REASON_COUNT; i++)
@@ -468,6 +529,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(measured_gup_reference_matches_the_declared_hold),
+		cmocka_unit_test(offline_refused_in_the_kernels_words),
+		cmocka_unit_test(driver_gave_up),
 		cmocka_unit_test(references_nobody_declared_are_unaccounted),
 		cmocka_unit_test(pins_are_measured_by_bias_or_pincount),
 		cmocka_unit_test(thp_with_no_extra_reference_is_an_isolation_false_positive),

@@ -87,12 +87,56 @@ static void dumped_pages(void **state)
 	assert_false(in);
 }
 
+/* offline_pages()'s pr_debug, as /dev/kmsg and dmesg print it (6.1) */
+static void offline_failures(void **state)
+{
+	struct offline_failure f;
+	assert_int_equal(kev_parse_offline_failure("7,1873,25371201,-;memory offlining [mem 0x118000000-0x11fffffff] "
+						   "failed due to notifier failure\n SUBSYSTEM=memory", &f), 1);
+	assert_int_equal(f.start, 0x118000000ull);
+	assert_int_equal(f.end, 0x11fffffffull);
+	assert_string_equal(f.reason, "notifier failure");
+	assert_int_equal(kev_parse_offline_failure("[   25.37] memory offlining [mem 0x100000000-0x107ffffff] failed due "
+						   "to unmovable page", &f), 1);
+	assert_string_equal(f.reason, "unmovable page");
+	assert_int_equal(f.start, 0x100000000ull);
+	/* other lines, and broken ones */
+	assert_int_equal(kev_parse_offline_failure("6,1,1,-;Offlined Pages 32768", &f), 0);
+	assert_int_equal(kev_parse_offline_failure("memory offlining [mem 0x2000-0x1000] failed due to x", &f), -1);
+	assert_int_equal(kev_parse_offline_failure("memory offlining [mem 0x1000-0x2000] failed due to ", &f), -1);
+	assert_int_equal(kev_parse_offline_failure("memory offlining [mem zz] failed", &f), -1);
+	/* control characters in the reason are not passed on */
+	assert_int_equal(kev_parse_offline_failure("memory offlining [mem 0x0-0x1] failed due to a\x1b[1mb", &f), 1);
+	assert_null(strchr(f.reason, 0x1b));
+}
+
+/* virtio_mem_run_wq()'s dev_err when it gives up (6.1) */
+static void driver_broken(void **state)
+{
+	char buf[200];
+	int rc = 0;
+	assert_int_equal(kev_parse_driver_broken("3,1880,25372000,-;virtio_mem virtio0: unknown error, marking device "
+						 "broken: -5\n SUBSYSTEM=virtio\n DEVICE=+virtio:virtio0", buf,
+						 sizeof(buf), &rc), 1);
+	assert_int_equal(rc, -5);
+	assert_string_equal(buf, "virtio_mem virtio0: unknown error, marking device broken: -5");
+	assert_int_equal(kev_parse_driver_broken("[ 3.1] virtio_mem virtio1: unknown error, marking device broken: -4",
+						 buf, sizeof(buf), &rc), 1);
+	assert_int_equal(rc, -4);
+	assert_int_equal(kev_parse_driver_broken("6,1,1,-;virtio_mem virtio0: plugged size: 0x0", buf, sizeof(buf), &rc), 0);
+	/* another driver's words are not virtio-mem's */
+	assert_int_equal(kev_parse_driver_broken("6,1,1,-;foo: marking device broken: -5", buf, sizeof(buf), &rc), 0);
+	assert_int_equal(kev_parse_driver_broken("virtio_mem virtio0: marking device broken: x", buf, sizeof(buf), &rc), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(isolation_lines),
 		cmocka_unit_test(migrate_lines),
 		cmocka_unit_test(dumped_pages),
+		cmocka_unit_test(offline_failures),
+		cmocka_unit_test(driver_broken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,7 +159,7 @@ static void decodes_counters_holds_and_worker(void **state)
 		"," HELD_OK "}",
 	};
 	assert_int_equal(parse_state(holds[0], &s, &e), -1);
-	assert_non_null(strstr(e.msg, "is not gup, pin, transient or unmovable"));
+	assert_non_null(strstr(e.msg, "is not gup, pin, transient, unmovable or offline-refusal"));
 }
 
 /* Each case: a state message with one thing wrong, and words the error must
