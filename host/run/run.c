@@ -135,6 +135,8 @@ struct ctx {
 	struct snapshot snap;
 	bool have_snap;
 	bool plug_by_qmp;          /* the VM started with an empty device: ask for the initial size */
+	bool restored;             /* the VM came from a boot snapshot */
+	bool no_restore;           /* boot cold even when a snapshot is there */
 	/* offline_pages()'s failures seen in this step's states so far: the
 	 * guest reports each once, and a step reads several states */
 	struct offline_failure_seen step_offline[VMS_MAX_OFFLINE_FAILURES];
@@ -450,7 +452,8 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 			c->have_snap = true;
 			snprintf(r->snapshot_key, sizeof(r->snapshot_key), "%s", c->snap.key);
 			snprintf(r->snapshot_file, sizeof(r->snapshot_file), "%s", c->snap.mig);
-			restored = try_restore(c, &vc, deadline, &msg);
+			restored = c->no_restore ? 0 : try_restore(c, &vc, deadline, &msg);
+			c->restored = restored > 0;
 			if (restored < 0) {
 				err_set(&e, "interrupted");
 				return fail_in(c, "boot", &e);
@@ -1117,6 +1120,31 @@ static void phase_shutdown(struct ctx *c)
 		rmdir(c->sockdir);
 }
 
+/* A restored guest that died before any work of ours (a panic at once, in
+ * plug): its snapshot is not trusted. It is removed, and the run boots cold
+ * (saving a new one) and plugs again; the report says so. 1 when that
+ * worked. */
+static bool boot_again_cold(struct ctx *c, uint64_t t0)
+{
+	struct report *r = c->r;
+	char detail[sizeof(r->snapshot_detail)];
+	snprintf(detail, sizeof(detail), "the restored guest died before plug (%s)", r->error);
+	progress("snapshot %.16s: %s; removed, booting cold", c->snap.key, detail);
+	snapshot_discard(&c->snap);
+	snapshot_free(&c->snap);
+	abandon_restore(c);
+	guest_link_free(&c->link);
+	r->status = RUN_COMPLETE;
+	r->phase[0] = r->error[0] = 0;
+	r->ntimeline = 0;
+	r->have_region = false;
+	c->no_restore = true;
+	bool ok = phase_boot(c, t0) == 0 && phase_plug(c) == 0;
+	snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "restore-failed");
+	snprintf(r->snapshot_detail, sizeof(r->snapshot_detail), "%s", detail);
+	return ok;
+}
+
 int run_scenario(const struct run_options *o, const struct scenario *s, struct report *r)
 {
 	struct err e = { "" };
@@ -1145,7 +1173,11 @@ int run_scenario(const struct run_options *o, const struct scenario *s, struct r
 		return report_exit_status(r);
 	}
 
-	if (phase_boot(&c, t0) == 0 && phase_plug(&c) == 0 && phase_populate(&c) == 0)
+	int ok = phase_boot(&c, t0) == 0 && phase_plug(&c) == 0;
+	char why[200];
+	if (!ok && c.restored && !vms_interrupted && !c.vm.ops->alive(&c.vm, why, sizeof(why)))
+		ok = boot_again_cold(&c, t0);
+	if (ok && phase_populate(&c) == 0)
 		for (int i = 0; i < s->nsteps; i++)
 			if (phase_step(&c, &s->steps[i]) < 0)
 				break;

@@ -456,6 +456,13 @@ static int qemu_save(struct vm *vm, const char *path, uint64_t deadline, struct 
 	json_object_object_add(args, "max-bandwidth", json_object_new_int64(64ll << 30));
 	if (qmp_execute(&q->qmp, "migrate-set-parameters", args, NULL, QMP_TIMEOUT_MS, e) < 0)
 		return qmp_failed(vm, e);
+	/* Stopped first: a live migration of the running guest under TCG gave
+	 * a snapshot whose restored guest panicked at once, every time (a
+	 * NULL hrtimer callback: memory written during the migration and not
+	 * sent again). A stopped guest is one consistent pass; it is idle at
+	 * its hello anyway, and goes on after the save. */
+	if (qmp_execute(&q->qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
 	/* written as PATH.part and renamed once cat has written it all: QEMU
 	 * says "completed" when it closed the pipe, maybe before cat is done */
 	size_t plen = strlen(path) + 8;
@@ -471,11 +478,12 @@ static int qemu_save(struct vm *vm, const char *path, uint64_t deadline, struct 
 	json_object_object_add(args, "uri", json_object_new_string(uri));
 	free(uri);
 	int r = qmp_execute(&q->qmp, "migrate", args, NULL, QMP_TIMEOUT_MS, e);
-	if (r < 0) {
+	if (r < 0 && (qmp_failed(vm, e), child_exited(&q->proc))) {
 		free(part);
-		return qmp_failed(vm, e);
+		return -1;
 	}
-	r = wait_migration(vm, "saving the VM", deadline, e);
+	if (r == 0)
+		r = wait_migration(vm, "saving the VM", deadline, e);
 	if (r < 0 && q->qmp.fd >= 0 && !child_exited(&q->proc)) {
 		struct err ignored;
 		qmp_execute(&q->qmp, "migrate_cancel", NULL, NULL, QMP_TIMEOUT_MS, &ignored);
@@ -490,7 +498,7 @@ static int qemu_save(struct vm *vm, const char *path, uint64_t deadline, struct 
 	if (r < 0)
 		unlink(part);
 	free(part);
-	/* the guest goes on either way (it stopped for the last pages) */
+	/* the guest goes on either way */
 	struct err e2 = { "" };
 	if (ensure_running(vm, &e2) < 0) {
 		if (r == 0)
