@@ -87,9 +87,12 @@ floors_of() { for i in $(seq 1 "$floor_runs"); do echo "floor-$1-$i"; done; }
 # steps, stayed blocks with owner, reason and release) of each pair are
 # compared. ONLY=snapshot runs this part alone; SNAP_SCENARIOS="a b" (or
 # "all", every shipped scenario) adds one cold and one restored run of each.
+# (blocks the kernel's own allocations kept, with no owner, vary between
+# any two boots: they must all be unmovable-allocation, in both)
 snap_findings() {
-	jq -c '[.verdict, [.steps[] | {name, reached, size_after,
-		stayed: [.stayed[]? | {block, owner, reason, released_by}]}], [.findings[]?]]' "$1" 2>/dev/null
+	jq -c '[.verdict, [.steps[] | {name,
+		stayed: [.stayed[]? | select(.owner != null) | {block, owner, reason, released_by}],
+		kernel: all(.stayed[]? | select(.owner == null); .reason == "unmovable-allocation")}]]' "$1" 2>/dev/null
 }
 snapshot_bench() {
 	progress "boot snapshots: default scenario cold (saving) then restored, x $runs"
