@@ -316,7 +316,8 @@ int vm_qemu_snapshot_material(const struct vm_config *c, char **out, struct err 
 		}                                                                 \
 		n += (size_t)w_;                                                  \
 	} while (0)
-	ADD("vmemstress snapshot 1\n");
+	/* 2: saved stopped (1, saved live, could restore into a panic) */
+	ADD("vmemstress snapshot 2\n");
 	ADD("qemu: %s\n", version);
 	ADD("qemu-binary: %s %lld %lld\n", binary, (long long)st.st_size, (long long)st.st_mtime);
 	for (int i = 0; i < a.n; i++) {
