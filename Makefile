@@ -7,7 +7,7 @@ CC      ?= gcc
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -DVMS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
-PKGS_HOST := json-c inih libvirt libvirt-qemu libxml-2.0
+PKGS_HOST := json-c inih libvirt libvirt-qemu libxml-2.0 libcrypto
 HOST_CFLAGS := $(shell pkg-config --cflags $(PKGS_HOST) 2>/dev/null)
 HOST_LIBS   := $(shell pkg-config --libs $(PKGS_HOST) 2>/dev/null)
 

@@ -21,6 +21,9 @@ Usage: ./run.sh [--no-deps] [KERNEL SOURCE] [vmemstress options] [SCENARIO.ini]
        ./run.sh [--no-deps] [KERNEL SOURCE] --suite FILE|DIR [-j N] [--baseline OLD.json] [--kcidb FILE] [options]
 
   --no-deps                 do not check or install Debian packages
+  --no-snapshots            boot every VM (default: restore a VM saved at the
+                            guest's hello by an earlier run of the same VM,
+                            from build/snapshots; --snapshot-dir DIR elsewhere)
   SCENARIO                  a scenario file (default: scenarios/default.ini)
   --suite FILE|DIR          a suite file (e.g. scenarios/nightly.suite: its
                             scenarios against its [kernel] sections) or a
@@ -121,7 +124,7 @@ host_takes_value() {
 	--*=*) return 1 ;;
 	--initrd|--outdir|--json|--suite-kernel|--jobs|--baseline|--run-timeout|--accel|--qemu|\
 	--boot-timeout|--cmdline|--kernel-config|--known-bugs|--backend|--connect|--kcidb|\
-	--kernel-on-host|--initrd-on-host|--settle) return 0 ;;
+	--kernel-on-host|--initrd-on-host|--settle|--snapshot-dir) return 0 ;;
 	--*) return 1 ;;
 	-?*)
 		rest=${1#-}
@@ -136,7 +139,7 @@ host_takes_value() {
 	esac
 	return 1
 }
-n=$# positional="" dashdash=""
+n=$# positional="" dashdash="" nosnap=""
 while [ "$n" -gt 0 ]; do
 	a=$1
 	shift
@@ -156,6 +159,13 @@ while [ "$n" -gt 0 ]; do
 	--patches) need "$a" "$n"; kpatches=$1; shift; n=$((n - 1)) ;;
 	--suite) need "$a" "$n"; suite=$1; shift; n=$((n - 1)) ;;
 	--suite=*) suite=${a#--suite=} ;;
+	--no-snapshots) nosnap=1 ;;
+	--snapshot-dir|--snapshot-dir=*) nosnap=1; set -- "$@" "$a"
+		if [ "$a" = --snapshot-dir ] && [ "$n" -gt 0 ]; then
+			set -- "$@" "$1"
+			shift
+			n=$((n - 1))
+		fi ;;
 	--) dashdash=1; set -- "$@" "$a" ;;
 	-?*)
 		set -- "$@" "$a"
@@ -167,6 +177,12 @@ while [ "$n" -gt 0 ]; do
 	*) set -- "$@" "$a"; positional=1 ;;
 	esac
 done
+# Boot snapshots (README "Speed"): on by default, in build/snapshots;
+# --snapshot-dir DIR elsewhere, --no-snapshots never (every run boots).
+# The libvirt backend cannot save a VM.
+if [ -z "$nosnap" ] && [ -z "$lv_backend" ]; then
+	set -- --snapshot-dir "$build/snapshots" "$@"
+fi
 [ -n "$kpatches" ] && [ -z "$ksrc" ] && ksrc=debian
 nsrc=0
 for v in "$kpkg" "$kdeb" "$kimage" "$ksrc"; do [ -n "$v" ] && nsrc=$((nsrc + 1)); done

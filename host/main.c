@@ -54,6 +54,11 @@ static void usage(FILE *out)
 		"                          (0 usable, 2 not)\n"
 		"      --boot-timeout DUR  how long the guest may take to come up (default:\n"
 		"                          the scenario's boot-timeout, 180s)\n"
+		"      --snapshot-dir DIR  boot snapshots: restore the VM saved at the guest's\n"
+		"                          hello by an earlier run of the same VM (QEMU\n"
+		"                          command line, kernel, initrd and QEMU alike) instead\n"
+		"                          of booting it; save one when there is none (qemu\n"
+		"                          backend; default: none, every run boots)\n"
 		"      --cmdline TEXT      append TEXT to the guest kernel command line\n"
 		"      --settle evidence|patient  when a step that did not reach its size ends:\n"
 		"                          evidence (default: the kernel refused again, or\n"
@@ -177,6 +182,7 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 		{ "connect", required_argument, NULL, 'N' }, { "probe-libvirt", no_argument, NULL, 'P' },
 		{ "settle", required_argument, NULL, 'Z' },
 		{ "kcidb", required_argument, NULL, 'X' },
+		{ "snapshot-dir", required_argument, NULL, 'D' },
 		{ "kernel-on-host", required_argument, NULL, 'H' }, { "initrd-on-host", required_argument, NULL, 'I' },
 		{ 0, 0, 0, 0 },
 	};
@@ -266,6 +272,14 @@ static int parse_options(int argc, char **argv, struct cmdline *cl)
 				return EXIT_USAGE;
 			}
 			forward(so, "boot-timeout", optarg);
+			break;
+		case 'D':
+			if (!*optarg || strlen(optarg) > 400) {
+				fprintf(stderr, "vmemstress: --snapshot-dir: 1 to 400 characters\n");
+				return EXIT_USAGE;
+			}
+			o->snapshot_dir = optarg;
+			forward(so, "snapshot-dir", optarg);
 			break;
 		case 'C': o->extra_cmdline = optarg; forward(so, "cmdline", optarg); break;
 		case 'Z':

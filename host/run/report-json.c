@@ -151,6 +151,25 @@ struct json_object *report_to_json(const struct report *r)
 		json_object_object_add(d, "params", J_STR(r->driver_params));
 		json_object_object_add(vm, "driver", d);
 	}
+	if (r->boot_kind[0]) {
+		struct json_object *b = json_object_new_object();
+		json_object_object_add(b, "kind", J_STR(r->boot_kind));
+		if (r->snapshot_on) {
+			struct json_object *sn = json_object_new_object();
+			json_object_object_add(sn, "outcome", J_STR(r->snapshot_outcome));
+			json_object_object_add(sn, "key", J_STR(r->snapshot_key));
+			json_object_object_add(sn, "file", J_STR(r->snapshot_file));
+			json_object_object_add(sn, "detail", J_STR(r->snapshot_detail));
+			json_object_object_add(sn, "saved", json_object_new_boolean(r->snapshot_saved));
+			json_object_object_add(sn, "save_error", J_STR(r->snapshot_save_error));
+			json_object_object_add(sn, "save_ms", J_INT(r->snapshot_save_ms));
+			json_object_object_add(sn, "restore_ms", J_INT(r->snapshot_restore_ms));
+			json_object_object_add(b, "snapshot", sn);
+		} else {
+			json_object_object_add(b, "snapshot", NULL);
+		}
+		json_object_object_add(vm, "boot", b);
+	}
 	json_object_object_add(o, "vm", vm);
 
 	if (r->have_region) {

@@ -188,6 +188,28 @@ void report_write_text(const struct report *r, FILE *out)
 	fprintf(out, "  vm       %s backend, %s, accel %s, %d cpus, boot memory %s\n", r->backend,
 		r->hypervisor[0] ? r->hypervisor : "?", r->accel[0] ? r->accel : "?", s->cpus,
 		format_size(s->boot_memory, a, sizeof(a)));
+	if (r->boot_kind[0]) {
+		fprintf(out, "  boot     %s in %.1f s", strcmp(r->boot_kind, "restored") == 0 ? "restored" : "cold boot",
+			(double)r->boot_ms / 1000);
+		if (!r->snapshot_on)
+			fprintf(out, " (no --snapshot-dir)");
+		else if (strcmp(r->snapshot_outcome, "restored") == 0)
+			fprintf(out, " from snapshot %.16s (%s; QEMU loaded it in %.1f s)", r->snapshot_key, r->snapshot_file,
+				(double)r->snapshot_restore_ms / 1000);
+		else if (strcmp(r->snapshot_outcome, "none") == 0)
+			fprintf(out, ": no snapshot %.16s yet", r->snapshot_key);
+		else if (strcmp(r->snapshot_outcome, "rejected") == 0)
+			fprintf(out, ": snapshot %.16s rejected (%s)", r->snapshot_key, r->snapshot_detail);
+		else if (strcmp(r->snapshot_outcome, "restore-failed") == 0)
+			fprintf(out, ": restoring snapshot %.16s failed (%s)", r->snapshot_key, r->snapshot_detail);
+		else
+			fprintf(out, ": no snapshot (%s)", r->snapshot_detail);
+		if (r->snapshot_saved)
+			fprintf(out, "; saved as %s (%.1f s)", r->snapshot_file, (double)r->snapshot_save_ms / 1000);
+		else if (r->snapshot_save_error[0])
+			fprintf(out, "; not saved: %s", r->snapshot_save_error);
+		fprintf(out, "\n");
+	}
 	if (r->expect_applied[0])
 		fprintf(out, "  expect   [expect] and, for this kernel (%s): [expect %s]\n",
 			r->kernel_version[0] ? r->kernel_version : "?", r->expect_applied);

@@ -75,6 +75,17 @@ struct report {
 	struct size_sample *timeline;
 	size_t ntimeline;
 	uint64_t boot_ms, plug_ms, populate_ms, total_ms;
+	/* how the VM came up: "cold" (booted) or "restored" (from a boot
+	 * snapshot, --snapshot-dir); with snapshots on, what happened to the
+	 * snapshot: outcome "restored", "none" (there was none), "rejected"
+	 * (there was one, not valid for this run: detail says why),
+	 * "restore-failed" (QEMU could not load it: detail), "off" (no key:
+	 * detail); saved: this run saved one (else save_error says why, when
+	 * it tried) */
+	char boot_kind[12];
+	bool snapshot_on, snapshot_saved;
+	char snapshot_key[65], snapshot_file[760], snapshot_outcome[20], snapshot_detail[400], snapshot_save_error[300];
+	uint64_t snapshot_save_ms, snapshot_restore_ms;
 	uint64_t host_cpu_ms, host_max_rss_kb;
 	char kernel_version[64];   /* "6.1.192": Debian's package version from uname -v, else the release's */
 	/* the expectations for this kernel: [expect] and the [expect WHEN]s that held */

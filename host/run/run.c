@@ -13,11 +13,13 @@
 
 #include "link/guest-link.h"
 #include "run/classify.h"
+#include "run/snapshot.h"
 #include "util/units.h"
 
 #define PLUG_TIMEOUT_MS 120000
 #define SHUTDOWN_TIMEOUT_MS 10000
 #define GUEST_IDLE_S 600
+#define SNAPSHOT_SAVE_TIMEOUT_MS 120000
 
 void run_options_default(struct run_options *o)
 {
@@ -130,6 +132,11 @@ struct ctx {
 	const char *pop_names[VMS_MAX_POPULATIONS];
 	struct state_expect expect;
 	char sockdir[32];
+	struct snapshot snap;
+	bool have_snap;
+	bool plug_by_qmp;          /* the VM started with an empty device: ask for the initial size */
+	bool restored;             /* the VM came from a boot snapshot */
+	bool no_restore;           /* boot cold even when a snapshot is there */
 	/* offline_pages()'s failures seen in this step's states so far: the
 	 * guest reports each once, and a step reads several states */
 	struct offline_failure_seen step_offline[VMS_MAX_OFFLINE_FAILURES];
@@ -312,45 +319,165 @@ static void kernel_version(const struct guest_hello *h, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)strspn(v, "0123456789."), v);
 }
 
+/* Start the VM (booting it, or restoring vc->incoming) with its sockets
+ * in a private 0700 directory: nobody else can talk to QMP. */
+static int start_vm(struct ctx *c, const struct vm_config *vc0, uint64_t deadline, struct err *e)
+{
+	snprintf(c->sockdir, sizeof(c->sockdir), "/tmp/vmemstress.XXXXXX");
+	if (!mkdtemp(c->sockdir)) {
+		err_sys(e, "mkdtemp %s", c->sockdir);
+		c->sockdir[0] = 0;
+		return -1;
+	}
+	struct vm_config vc = *vc0;
+	vc.sockdir = c->sockdir;
+	int rc = c->vm.ops->start(&c->vm, &vc, deadline, e);
+	/* the backend holds its connections now: the directory can go before
+	 * anything can kill us with SIGKILL (empty, or rmdir fails harmlessly) */
+	if (rmdir(c->sockdir) == 0)
+		c->sockdir[0] = 0;
+	snprintf(c->r->accel, sizeof(c->r->accel), "%s", c->vm.accel);
+	snprintf(c->r->hypervisor, sizeof(c->r->hypervisor), "%s", c->vm.hypervisor);
+	return rc;
+}
+
+/* A restore that failed: its QEMU stopped and its logs kept aside
+ * (qmp-restore.log, qemu-restore.log), for the cold boot that follows. */
+static void abandon_restore(struct ctx *c)
+{
+	c->vm.ops->stop(&c->vm);
+	c->vm.guest_fd = -1;
+	if (c->sockdir[0] && rmdir(c->sockdir) == 0)
+		c->sockdir[0] = 0;
+	const char *names[] = { "qmp", "qemu", "console" };
+	for (int i = 0; i < 3; i++) {
+		char from[700], to[700];
+		snprintf(from, sizeof(from), "%s/%s.log", c->o->outdir, names[i]);
+		snprintf(to, sizeof(to), "%s/%s-restore.log", c->o->outdir, names[i]);
+		rename(from, to);
+	}
+}
+
+/* --snapshot-dir: restore the VM when a valid snapshot is there. 1 when
+ * restored (*hello set), 0 when the run must boot cold (the report says
+ * why), -1 on a failure that ends the run (interrupted). */
+static int try_restore(struct ctx *c, const struct vm_config *vc, uint64_t deadline, struct json_object **hello)
+{
+	struct report *r = c->r;
+	struct err e = { "" };
+	char why[400];
+	enum snapshot_found f = snapshot_lookup(&c->snap, hello, why, sizeof(why));
+	if (f == SNAPSHOT_NONE) {
+		snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "none");
+		return 0;
+	}
+	if (f == SNAPSHOT_REJECTED) {
+		snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "rejected");
+		snprintf(r->snapshot_detail, sizeof(r->snapshot_detail), "%s", why);
+		progress("snapshot %.16s rejected (%s): booting cold", c->snap.key, why);
+		snapshot_discard(&c->snap);
+		return 0;
+	}
+	struct vm_config rv = *vc;
+	rv.incoming = c->snap.mig;
+	uint64_t t = now_ms();
+	progress("restoring %s", c->snap.mig);
+	if (start_vm(c, &rv, deadline, &e) == 0) {
+		r->snapshot_restore_ms = now_ms() - t;
+		snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "restored");
+		snprintf(r->boot_kind, sizeof(r->boot_kind), "restored");
+		snapshot_touch(&c->snap);
+		return 1;
+	}
+	json_object_put(*hello);
+	*hello = NULL;
+	snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "restore-failed");
+	abandon_restore(c);
+	/* QEMU's own words, its log's last line ("load of migration failed: ...") */
+	char path[700], *log = NULL, last[200] = "";
+	struct err ignored;
+	snprintf(path, sizeof(path), "%s/qemu-restore.log", c->o->outdir);
+	if (read_text_file(path, 1 << 20, "log", &log, &ignored) == 0) {
+		size_t n = strlen(log);
+		while (n > 0 && log[n - 1] == '\n')
+			log[--n] = 0;
+		char *l = strrchr(log, '\n');
+		l = l ? l + 1 : log;
+		for (size_t i = 0; l[i] && i + 1 < sizeof(last); i++)
+			last[i] = l[i] >= 0x20 && l[i] < 0x7f ? l[i] : '?';
+		last[strnlen(l, sizeof(last) - 1)] = 0;
+		free(log);
+	}
+	snprintf(r->snapshot_detail, sizeof(r->snapshot_detail), "%s%s%s%s", e.msg, last[0] ? " (qemu-restore.log: " : "",
+		 last, last[0] ? ")" : "");
+	progress("restoring snapshot %.16s failed (%s): booting cold", c->snap.key, r->snapshot_detail);
+	if (vms_interrupted)
+		return -1;
+	snapshot_discard(&c->snap);
+	return 0;
+}
+
 static int phase_boot(struct ctx *c, uint64_t t0)
 {
 	struct err e = { "" };
 	struct report *r = c->r;
 	char cmdline[1200];
 	run_cmdline(c->s, c->o->extra_cmdline, cmdline, sizeof(cmdline));
-	/* sockets live in a private 0700 directory: nobody else can talk to QMP */
-	snprintf(c->sockdir, sizeof(c->sockdir), "/tmp/vmemstress.XXXXXX");
-	if (!mkdtemp(c->sockdir)) {
-		err_sys(&e, "mkdtemp %s", c->sockdir);
-		c->sockdir[0] = 0;
-		return fail_in(c, "boot", &e);
-	}
-	const char *sockdir = c->sockdir;
 	struct vm_config vc = {
 		.kernel = c->o->kernel, .initrd = c->o->initrd, .cmdline = cmdline, .qemu = c->o->qemu,
 		.kernel_on_host = c->o->kernel_on_host, .initrd_on_host = c->o->initrd_on_host,
 		.connect_uri = c->o->connect_uri,
 		.accel = c->o->accel, .cpus = c->s->cpus, .boot_memory = c->s->boot_memory,
 		.region_size = c->s->region_size, .initial_size = c->s->initial_size,
-		.block_size = c->s->block_size, .sockdir = sockdir, .outdir = c->o->outdir,
+		.block_size = c->s->block_size, .outdir = c->o->outdir,
 		.mem_backend = c->s->modes.backend, .prealloc = c->s->modes.prealloc,
 		.unplugged_inaccessible = c->s->modes.unplugged_inaccessible,
 	};
 	uint64_t timeout = c->o->boot_timeout_ms ? c->o->boot_timeout_ms : c->s->boot_timeout_ms;
 	uint64_t deadline = t0 + timeout;
-	progress("booting %s (%s)", c->o->kernel, c->vm.ops->name);
-	int rc = c->vm.ops->start(&c->vm, &vc, deadline, &e);
-	/* the backend holds its connections now: the directory can go before
-	 * anything can kill us with SIGKILL (empty, or rmdir fails harmlessly) */
-	if (rmdir(c->sockdir) == 0)
-		c->sockdir[0] = 0;
-	snprintf(r->accel, sizeof(r->accel), "%s", c->vm.accel);
-	snprintf(r->hypervisor, sizeof(r->hypervisor), "%s", c->vm.hypervisor);
-	if (rc < 0)
-		return fail_in(c, "boot", &e);
+	snprintf(r->boot_kind, sizeof(r->boot_kind), "cold");
+	struct json_object *msg = NULL;
+	int restored = 0;
+	if (c->o->snapshot_dir && c->vm.ops->save) {
+		/* the VM saved and restored is the idle guest before plug: the
+		 * device starts empty, phase_plug asks for the initial size */
+		r->snapshot_on = true;
+		vc.initial_size = 0;
+		c->plug_by_qmp = true;
+		if (snapshot_prepare(&c->snap, c->o->snapshot_dir, &vc, &e) < 0) {
+			snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "off");
+			snprintf(r->snapshot_detail, sizeof(r->snapshot_detail), "%s", e.msg);
+			progress("warning: no boot snapshot: %s", e.msg);
+		} else {
+			c->have_snap = true;
+			snprintf(r->snapshot_key, sizeof(r->snapshot_key), "%s", c->snap.key);
+			snprintf(r->snapshot_file, sizeof(r->snapshot_file), "%s", c->snap.mig);
+			restored = c->no_restore ? 0 : try_restore(c, &vc, deadline, &msg);
+			c->restored = restored > 0;
+			if (restored < 0) {
+				err_set(&e, "interrupted");
+				return fail_in(c, "boot", &e);
+			}
+		}
+	} else if (c->o->snapshot_dir) {
+		r->snapshot_on = true;
+		snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "off");
+		snprintf(r->snapshot_detail, sizeof(r->snapshot_detail), "the %s backend does not save VMs",
+			 c->vm.ops->name);
+	}
+	if (!restored) {
+		progress("booting %s (%s)", c->o->kernel, c->vm.ops->name);
+		if (start_vm(c, &vc, deadline, &e) < 0)
+			return fail_in(c, "boot", &e);
+	}
 	guest_link_init(&c->link, &c->vm, c->guest_log);
-	struct json_object *msg;
-	if (guest_expect(&c->link, "hello", deadline, &msg, &e) < 0) {
+	if (restored) {
+		if (c->guest_log) {
+			fprintf(c->guest_log, "# restored from snapshot %s; its hello: %s\n", c->snap.key,
+				json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			fflush(c->guest_log);
+		}
+	} else if (guest_expect(&c->link, "hello", deadline, &msg, &e) < 0) {
 		if (!vms_interrupted && now_ms() >= deadline)
 			err_set(&e, "the guest did not say hello within %" PRIu64 " s (accel %s)", timeout / 1000,
 				c->vm.accel[0] ? c->vm.accel : "?");
@@ -358,9 +485,10 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	}
 	struct guest_hello h;
 	int pr = proto_hello(msg, &h, &e);
-	json_object_put(msg);
-	if (pr < 0)
+	if (pr < 0) {
+		json_object_put(msg);
 		return fail_in(c, "boot", &e);
+	}
 	snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", h.kernel);
 	kernel_version(&h, r->kernel_version, sizeof(r->kernel_version));
 	snprintf(r->guest_program, sizeof(r->guest_program), "%s", h.program);
@@ -371,8 +499,30 @@ static int phase_boot(struct ctx *c, uint64_t t0)
 	r->driver_unit = h.driver_unit;
 	snprintf(r->driver_params, sizeof(r->driver_params), "%s", h.driver_params);
 	r->boot_ms = now_ms() - t0;
-	progress("guest up: kernel %s, %s, accel %s (%.1f s)", h.kernel, h.program, c->vm.accel,
-		 (double)r->boot_ms / 1000);
+	progress("guest up: kernel %s, %s, accel %s (%.1f s, %s)", h.kernel, h.program, c->vm.accel,
+		 (double)r->boot_ms / 1000, restored ? "restored from a snapshot" : "booted");
+	if (c->have_snap && !restored) {
+		/* the idle guest, before plug: saved for the next run of this VM */
+		uint64_t t = now_ms();
+		struct err se = { "" };
+		int sr = snapshot_save(&c->snap, &c->vm, msg, t + SNAPSHOT_SAVE_TIMEOUT_MS, &se);
+		r->snapshot_save_ms = now_ms() - t;
+		if (sr < 0) {
+			snprintf(r->snapshot_save_error, sizeof(r->snapshot_save_error), "%s", se.msg);
+			progress("warning: boot snapshot not saved: %s", se.msg);
+			char why[200];
+			if (!c->vm.ops->alive(&c->vm, why, sizeof(why))) {
+				json_object_put(msg);
+				err_set(&e, "saving the boot snapshot: %s", why);
+				return fail_in(c, "boot", &e);
+			}
+		} else {
+			r->snapshot_saved = sr == 0;
+			progress("boot snapshot %s %s (%.1f s)", c->snap.path, sr == 0 ? "saved" : "saved by another run",
+				 (double)r->snapshot_save_ms / 1000);
+		}
+	}
+	json_object_put(msg);
 	return 0;
 }
 
@@ -392,6 +542,8 @@ static int phase_plug(struct ctx *c)
 			r->region.addr, r->region.size, r->region.block_size);
 		return fail_in(c, "plug", &e);
 	}
+	if (c->plug_by_qmp && c->s->initial_size && c->vm.ops->set_requested(&c->vm, c->s->initial_size, &e) < 0)
+		return fail_in(c, "plug", &e);
 	int w = wait_size(c, c->s->initial_size, c->s->initial_size, PLUG_TIMEOUT_MS, false, &size, &kicks, &e);
 	if (w != 0) {
 		if (w > 0) {
@@ -968,6 +1120,31 @@ static void phase_shutdown(struct ctx *c)
 		rmdir(c->sockdir);
 }
 
+/* A restored guest that died before any work of ours (a panic at once, in
+ * plug): its snapshot is not trusted. It is removed, and the run boots cold
+ * (saving a new one) and plugs again; the report says so. 1 when that
+ * worked. */
+static bool boot_again_cold(struct ctx *c, uint64_t t0)
+{
+	struct report *r = c->r;
+	char detail[sizeof(r->snapshot_detail)];
+	snprintf(detail, sizeof(detail), "the restored guest died before plug (%s)", r->error);
+	progress("snapshot %.16s: %s; removed, booting cold", c->snap.key, detail);
+	snapshot_discard(&c->snap);
+	snapshot_free(&c->snap);
+	abandon_restore(c);
+	guest_link_free(&c->link);
+	r->status = RUN_COMPLETE;
+	r->phase[0] = r->error[0] = 0;
+	r->ntimeline = 0;
+	r->have_region = false;
+	c->no_restore = true;
+	bool ok = phase_boot(c, t0) == 0 && phase_plug(c) == 0;
+	snprintf(r->snapshot_outcome, sizeof(r->snapshot_outcome), "restore-failed");
+	snprintf(r->snapshot_detail, sizeof(r->snapshot_detail), "%s", detail);
+	return ok;
+}
+
 int run_scenario(const struct run_options *o, const struct scenario *s, struct report *r)
 {
 	struct err e = { "" };
@@ -996,11 +1173,16 @@ int run_scenario(const struct run_options *o, const struct scenario *s, struct r
 		return report_exit_status(r);
 	}
 
-	if (phase_boot(&c, t0) == 0 && phase_plug(&c) == 0 && phase_populate(&c) == 0)
+	int ok = phase_boot(&c, t0) == 0 && phase_plug(&c) == 0;
+	char why[200];
+	if (!ok && c.restored && !vms_interrupted && !c.vm.ops->alive(&c.vm, why, sizeof(why)))
+		ok = boot_again_cold(&c, t0);
+	if (ok && phase_populate(&c) == 0)
 		for (int i = 0; i < s->nsteps; i++)
 			if (phase_step(&c, &s->steps[i]) < 0)
 				break;
 	phase_shutdown(&c);
+	snapshot_free(&c.snap);
 	guest_link_free(&c.link);
 	if (c.guest_log)
 		fclose(c.guest_log);

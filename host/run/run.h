@@ -25,6 +25,7 @@ struct run_options {
 	uint64_t busy_ms;           /* the kernel busy this long without moving the size (or six
 				     * times its first sign in the wait, if longer): its retries
 				     * are refusals, and untouched blocks are settled */
+	const char *snapshot_dir;   /* --snapshot-dir: boot snapshots (run/snapshot.h), or NULL */
 	bool settle_patient;        /* --settle patient: no busy_ms, no settling of untouched
 				     * blocks, no early end after a release (to compare) */
 };

@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/protocol.h"
+#include "util/digest.h"
 #include "vm/child.h"
 #include "vm/qmp.h"
 
@@ -161,9 +164,186 @@ static void build_argv(struct argv *a, const struct vm_config *c, const struct q
 	arg(a, "%s", c->initrd);
 	arg(a, "-append");
 	arg(a, "%s", c->cmdline);
+	if (c->incoming) {
+		arg(a, "-incoming");
+		arg(a, "defer");
+	}
 	free(guest_path);
 	free(qmp_path);
 	free(outdir);
+}
+
+/* A path as one shell word, for QEMU's exec: migration URIs (run by
+ * /bin/sh -c). malloc'd. */
+static char *shell_quote(const char *v)
+{
+	size_t n = 2;
+	for (const char *p = v; *p; p++)
+		n += *p == '\'' ? 4 : 1;
+	char *out = xcalloc(n + 1, 1), *o = out;
+	*o++ = '\'';
+	for (const char *p = v; *p; p++) {
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o++ = '\'';
+	return out;
+}
+
+/* The program's path as exec would find it (PATH searched when name has
+ * no slash), or name itself when not found. */
+static void resolve_program(const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s", name);
+	if (strchr(name, '/'))
+		return;
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path ? path : "/usr/bin:/bin"), *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char cand[1024];
+		snprintf(cand, sizeof(cand), "%s/%s", *dir ? dir : ".", name);
+		if (access(cand, X_OK) == 0) {
+			snprintf(out, len, "%s", cand);
+			break;
+		}
+	}
+	free(copy);
+}
+
+/* The first line of `qemu --version` (bounded: QEMU prints it at once). */
+static int qemu_version_line(const char *qemu, char *out, size_t len, struct err *e)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return err_sys(e, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return err_sys(e, "fork");
+	}
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 2);
+		}
+		execlp(qemu, qemu, "--version", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	size_t n = 0;
+	uint64_t deadline = now_ms() + 10000;
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	while (n + 1 < len && now_ms() < deadline) {
+		ssize_t r = read(pfd[0], out + n, len - 1 - n);
+		if (r > 0)
+			n += (size_t)r;
+		else if (r == 0)
+			break;
+		else if (errno == EAGAIN || errno == EINTR)
+			usleep(5000);
+		else
+			break;
+	}
+	close(pfd[0]);
+	out[n] = 0;
+	int status = 0;
+	bool done = false;
+	while (!done && now_ms() < deadline + 1000) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			done = true;
+		else
+			usleep(5000);
+	}
+	if (!done) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return err_set(e, "%s --version did not end", qemu);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || n == 0)
+		return err_set(e, "%s --version failed", qemu);
+	out[strcspn(out, "\n")] = 0;
+	return 0;
+}
+
+int vm_qemu_snapshot_material(const struct vm_config *c, char **out, struct err *e)
+{
+	char khash[SHA256_HEX_LEN], ihash[SHA256_HEX_LEN], kname[80], iname[80];
+	if (sha256_file(c->kernel, khash, NULL, e) < 0 || sha256_file(c->initrd, ihash, NULL, e) < 0)
+		return -1;
+	snprintf(kname, sizeof(kname), "sha256:%s", khash);
+	snprintf(iname, sizeof(iname), "sha256:%s", ihash);
+	char version[256], binary[1024];
+	if (qemu_version_line(c->qemu, version, sizeof(version), e) < 0)
+		return -1;
+	resolve_program(c->qemu, binary, sizeof(binary));
+	struct stat st;
+	if (stat(binary, &st) < 0)
+		return err_sys(e, "stat %s", binary);
+	/* the command line with per-run paths as placeholders */
+	struct vm_config k = *c;
+	k.kernel = kname;
+	k.initrd = iname;
+	k.outdir = "OUTDIR";
+	k.sockdir = "SOCKDIR";
+	k.qemu = "QEMU";
+	k.incoming = NULL;
+	struct qemu q = { .proc = { 0 } };
+	snprintf(q.qmp_path, sizeof(q.qmp_path), "SOCKDIR/qmp.sock");
+	snprintf(q.guest_path, sizeof(q.guest_path), "SOCKDIR/guest.sock");
+	snprintf(q.mem_path, sizeof(q.mem_path), "SOCKDIR/region.mem");
+	bool kvm = c->accel != ACCEL_TCG && kvm_usable();
+	struct argv a = { .n = 0 };
+	build_argv(&a, &k, &q, kvm);
+	size_t cap = 8192, n = 0;
+	char *text = xcalloc(cap, 1);
+#define ADD(...)                                                                  \
+	do {                                                                      \
+		int w_ = snprintf(text + n, cap - n, __VA_ARGS__);                 \
+		while (w_ >= 0 && (size_t)w_ >= cap - n) {                        \
+			cap *= 2;                                                 \
+			text = realloc(text, cap);                                \
+			if (!text)                                                \
+				abort();                                          \
+			w_ = snprintf(text + n, cap - n, __VA_ARGS__);             \
+		}                                                                 \
+		n += (size_t)w_;                                                  \
+	} while (0)
+	/* 2: saved stopped (1, saved live, could restore into a panic) */
+	ADD("vmemstress snapshot 2\n");
+	ADD("qemu: %s\n", version);
+	ADD("qemu-binary: %s %lld %lld\n", binary, (long long)st.st_size, (long long)st.st_mtime);
+	for (int i = 0; i < a.n; i++) {
+		ADD("arg: %s\n", a.v[i]);
+		free(a.v[i]);
+	}
+	if (kvm) {
+		/* with KVM, -cpu max is the host's CPU */
+		char *cpuinfo = NULL;
+		if (read_text_file("/proc/cpuinfo", 1 << 20, "cpuinfo", &cpuinfo, e) < 0) {
+			free(text);
+			return -1;
+		}
+		{
+			const char *keys[] = { "model name", "flags", NULL };
+			for (int i = 0; keys[i]; i++) {
+				const char *l = strstr(cpuinfo, keys[i]);
+				if (l)
+					ADD("host-cpu: %.*s\n", (int)strcspn(l, "\n"), l);
+			}
+			free(cpuinfo);
+		}
+	}
+#undef ADD
+	*out = text;
+	return 0;
 }
 
 static bool qemu_alive(struct vm *vm, char *why, size_t len)
@@ -199,6 +379,134 @@ static int qmp_failed(struct vm *vm, struct err *e)
 	if (!qemu_alive(vm, why, sizeof(why)))
 		return err_wrap(e, "%s", why);
 	return -1;
+}
+
+/* query-migrate's status ("completed", "failed", "active"...), or -1 when
+ * QMP failed. */
+static int migrate_status(struct vm *vm, char *status, size_t len, char *why, size_t whylen, struct err *e)
+{
+	struct qemu *q = vm->priv;
+	struct json_object *ret = NULL, *v;
+	if (qmp_execute(&q->qmp, "query-migrate", NULL, &ret, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	snprintf(status, len, "%s", json_object_object_get_ex(ret, "status", &v) ? json_object_get_string(v) : "none");
+	snprintf(why, whylen, "%s",
+		 json_object_object_get_ex(ret, "error-desc", &v) ? json_object_get_string(v) : "no reason given");
+	json_object_put(ret);
+	return 0;
+}
+
+/* Run the guest when migration left it stopped. */
+static int ensure_running(struct vm *vm, struct err *e)
+{
+	struct qemu *q = vm->priv;
+	struct json_object *ret = NULL, *v;
+	if (qmp_execute(&q->qmp, "query-status", NULL, &ret, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	bool running = json_object_object_get_ex(ret, "running", &v) && json_object_get_boolean(v);
+	json_object_put(ret);
+	if (!running && qmp_execute(&q->qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	return 0;
+}
+
+/* Wait, bounded, for the migration to end; 0 when it completed. */
+static int wait_migration(struct vm *vm, const char *what, uint64_t deadline, struct err *e)
+{
+	char status[32], why[300];
+	for (;;) {
+		if (migrate_status(vm, status, sizeof(status), why, sizeof(why), e) < 0)
+			return -1;
+		if (strcmp(status, "completed") == 0)
+			return 0;
+		if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0)
+			return err_set(e, "%s %s: %s", what, status, why);
+		if (now_ms() >= deadline || vms_interrupted)
+			return err_set(e, "%s did not complete %s (status %s)", what,
+				       vms_interrupted ? "(interrupted)" : "in time", status);
+		struct err ignored;
+		qmp_pump(&((struct qemu *)vm->priv)->qmp, 50, &ignored);
+	}
+}
+
+/* QEMU started with -incoming defer: load the VM from the file. QEMU
+ * exits when the stream does not load (a corrupt or foreign file). */
+static int qemu_restore(struct vm *vm, const char *file, uint64_t deadline, struct err *e)
+{
+	struct qemu *q = vm->priv;
+	char *quoted = shell_quote(file);
+	size_t len = strlen(quoted) + 16;
+	char *uri = xcalloc(len, 1);
+	snprintf(uri, len, "exec:cat %s", quoted);
+	free(quoted);
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "uri", json_object_new_string(uri));
+	free(uri);
+	if (qmp_execute(&q->qmp, "migrate-incoming", args, NULL, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	if (wait_migration(vm, "restoring the VM", deadline, e) < 0)
+		return -1;
+	return ensure_running(vm, e);
+}
+
+static int qemu_save(struct vm *vm, const char *path, uint64_t deadline, struct err *e)
+{
+	struct qemu *q = vm->priv;
+	/* QEMU's default limit, 32 MiB/s, would make a 100 MB file take 3 s */
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "max-bandwidth", json_object_new_int64(64ll << 30));
+	if (qmp_execute(&q->qmp, "migrate-set-parameters", args, NULL, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	/* Stopped first: a live migration of the running guest under TCG gave
+	 * a snapshot whose restored guest panicked at once, every time (a
+	 * NULL hrtimer callback: memory written during the migration and not
+	 * sent again). A stopped guest is one consistent pass; it is idle at
+	 * its hello anyway, and goes on after the save. */
+	if (qmp_execute(&q->qmp, "stop", NULL, NULL, QMP_TIMEOUT_MS, e) < 0)
+		return qmp_failed(vm, e);
+	/* written as PATH.part and renamed once cat has written it all: QEMU
+	 * says "completed" when it closed the pipe, maybe before cat is done */
+	size_t plen = strlen(path) + 8;
+	char *part = xcalloc(plen, 1);
+	snprintf(part, plen, "%s.part", path);
+	char *qpart = shell_quote(part), *qpath = shell_quote(path);
+	size_t len = strlen(qpart) * 2 + strlen(qpath) + 64;
+	char *uri = xcalloc(len, 1);
+	snprintf(uri, len, "exec:cat > %s && mv -f %s %s", qpart, qpart, qpath);
+	free(qpart);
+	free(qpath);
+	args = json_object_new_object();
+	json_object_object_add(args, "uri", json_object_new_string(uri));
+	free(uri);
+	int r = qmp_execute(&q->qmp, "migrate", args, NULL, QMP_TIMEOUT_MS, e);
+	if (r < 0 && (qmp_failed(vm, e), child_exited(&q->proc))) {
+		free(part);
+		return -1;
+	}
+	if (r == 0)
+		r = wait_migration(vm, "saving the VM", deadline, e);
+	if (r < 0 && q->qmp.fd >= 0 && !child_exited(&q->proc)) {
+		struct err ignored;
+		qmp_execute(&q->qmp, "migrate_cancel", NULL, NULL, QMP_TIMEOUT_MS, &ignored);
+	}
+	while (r == 0 && access(path, F_OK) != 0) {
+		if (now_ms() >= deadline) {
+			r = err_set(e, "saving the VM: %s was not written in time", path);
+			break;
+		}
+		usleep(20000);
+	}
+	if (r < 0)
+		unlink(part);
+	free(part);
+	/* the guest goes on either way */
+	struct err e2 = { "" };
+	if (ensure_running(vm, &e2) < 0) {
+		if (r == 0)
+			err_set(e, "%s", e2.msg);
+		return -1;
+	}
+	return r;
 }
 
 static int qemu_start(struct vm *vm, const struct vm_config *c, uint64_t deadline, struct err *e)
@@ -281,6 +589,8 @@ static int qemu_start(struct vm *vm, const struct vm_config *c, uint64_t deadlin
 		snprintf(vm->hypervisor, sizeof(vm->hypervisor), "QEMU %d.%d.%d", json_object_get_int(maj),
 			 json_object_get_int(min), json_object_get_int(mic));
 	json_object_put(ret);
+	if (c->incoming)
+		return qemu_restore(vm, c->incoming, deadline, e);
 	return 0;
 }
 
@@ -379,4 +689,5 @@ const struct vm_ops vm_qemu_ops = {
 	.wait_event = qemu_wait_event,
 	.alive = qemu_alive,
 	.stop = qemu_stop,
+	.save = qemu_save,
 };

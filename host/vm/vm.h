@@ -23,6 +23,10 @@ struct vm_config {
 	const char *unplugged_inaccessible;  /* "on", "off", "auto"; "" QEMU's default */
 	const char *sockdir;       /* private 0700 directory for sockets */
 	const char *outdir;        /* console.log, qemu.log, qmp.log go here */
+	/* qemu backend: restore the VM from this migration stream (QEMU
+	 * started with -incoming defer, then migrate-incoming) instead of
+	 * booting it; NULL: boot */
+	const char *incoming;
 };
 
 struct vm_region {
@@ -44,6 +48,10 @@ struct vm_ops {
 	bool (*alive)(struct vm *vm, char *why, size_t len);
 	/* Bounded; always leaves no process behind. */
 	void (*stop)(struct vm *vm);
+	/* Save the running VM with QEMU's migration into the file at path
+	 * (written whole, or not at all), then let it go on; bounded by
+	 * deadline. NULL: the backend cannot. */
+	int (*save)(struct vm *vm, const char *path, uint64_t deadline_ms, struct err *e);
 };
 
 struct vm {
@@ -70,6 +78,14 @@ int vm_libvirt_probe(const char *uri, char *info, size_t len, struct err *e);
  * volume's path on that host; *uploaded: whether it was sent now. */
 int vm_libvirt_upload(const char *uri, const char *path, const char *volname, char *volpath, size_t len,
 		      bool *uploaded, struct err *e);
+
+/* What makes a saved VM valid for config c with the qemu backend, as
+ * text (malloc'd): QEMU's command line with every per-run path (sockets,
+ * output directory) left out and the kernel and initrd named by the
+ * SHA-256 of their bytes, QEMU's --version and its binary (path, size,
+ * mtime), and, when KVM would be used, the host CPU. Two configs with the
+ * same text start identical VMs. */
+int vm_qemu_snapshot_material(const struct vm_config *c, char **out, struct err *e);
 
 /* Whether /dev/kvm can be opened read-write. */
 bool kvm_usable(void);

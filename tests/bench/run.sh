@@ -9,7 +9,8 @@
 # each, default 1), the default scenario's time split between the kernel and
 # us, a suite at -j 1 and -j 2 (SUITE, default scenarios/ on the bench's
 # kernel; SUITE=scenarios/nightly.suite for the nightly matrix, about twice
-# as long), and --settle patient against the default (evidence).
+# as long), --settle patient against the default (evidence), and boot
+# snapshots: a cold boot against a restore (ONLY=snapshot: that alone).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -79,9 +80,88 @@ progress() { echo "bench: $(date -u +%H:%M:%S) $*" >&2; }
 names_of() { for i in $(seq 1 "$runs"); do echo "$1-$i"; done; }
 floors_of() { for i in $(seq 1 "$floor_runs"); do echo "floor-$1-$i"; done; }
 
+# Boot snapshots (--snapshot-dir): per round, a cold run into an empty
+# snapshot directory (it boots and saves the VM at the guest's hello) and
+# then a run restored from it, one after the other so that both see the
+# same load; the rounds' medians and the ratio. The findings (verdict,
+# steps, stayed blocks with owner, reason and release) of each pair are
+# compared. ONLY=snapshot runs this part alone; SNAP_SCENARIOS="a b" (or
+# "all", every shipped scenario) adds one cold and one restored run of each.
+# (blocks the kernel's own allocations kept, with no owner, vary between
+# any two boots: they must all be unmovable-allocation, in both)
+snap_findings() {
+	jq -c '[.verdict, [.steps[] | {name,
+		stayed: [.stayed[]? | select(.owner != null) | {block, owner, reason, released_by}],
+		kernel: all(.stayed[]? | select(.owner == null); .reason == "unmovable-allocation")}]]' "$1" 2>/dev/null
+}
+snapshot_bench() {
+	progress "boot snapshots: default scenario cold (saving) then restored, x $runs"
+	for i in $(seq 1 "$runs"); do
+		rm -rf "$work/snap-$i"
+		run snapcold-$i scenarios/default.ini --snapshot-dir "$work/snap-$i"
+		run snaprest-$i scenarios/default.ini --snapshot-dir "$work/snap-$i"
+	done
+	local C R same=0 restored=0 i
+	C=$(names_of snapcold)
+	R=$(names_of snaprest)
+	for i in $(seq 1 "$runs"); do
+		[ "$(jq -r .vm.boot.kind "$work/snaprest-$i.json" 2>/dev/null)" = restored ] && restored=$((restored + 1))
+		a=$(snap_findings "$work/snapcold-$i.json")
+		[ -n "$a" ] && [ "$a" = "$(snap_findings "$work/snaprest-$i.json")" ] && same=$((same + 1))
+	done
+	local cb rb ct rt
+	cb=$(median .timings.boot_ms $C)
+	rb=$(median .timings.boot_ms $R)
+	ct=$(median '.timings.total_ms - .vm.boot.snapshot.save_ms' $C)
+	rt=$(median .timings.total_ms $R)
+	row "boot snapshots: default scenario, cold then restored (medians of $runs)" "ms"
+	row "  cold: QEMU start to the guest's hello" "$cb"
+	row "  restored: key, checks, QEMU -incoming to running" "$rb" "(QEMU's load: $(median .vm.boot.snapshot.restore_ms $R))"
+	row "  cold over restored (boot)" "$(ratio "$cb" "$rb")"
+	row "  time to verdict, cold (its snapshot's save left out)" "$ct"
+	row "  time to verdict, restored" "$rt" "$(ratio "$ct" "$rt") faster"
+	row "  saving the snapshot (once per VM, in the cold run)" "$(median .vm.boot.snapshot.save_ms $C)" \
+		"($(du -m "$work/snap-1"/*/vm.mig 2>/dev/null | cut -f1) MiB on disk)"
+	row "  restored runs that were restored" "$restored of $runs"
+	row "  pairs with the same findings (verdict, blocks, reasons)" "$same of $runs"
+	echo
+	# SNAP_SCENARIOS="a b" or "all": one pair each, findings compared
+	local list=${SNAP_SCENARIOS:-}
+	[ "$list" = all ] && list=$(ls scenarios/*.ini | sed 's|.*/||; s|\.ini$||')
+	[ -z "$list" ] && return 0
+	progress "boot snapshots: one cold and one restored run of: $(echo $list)" >&2
+	printf '  %-22s %7s %7s %8s %8s %7s  %s\n' "scenario (1 pair)" "cold" "rest." "cold" "rest." "" "findings"
+	printf '  %-22s %7s %7s %8s %8s %7s  %s\n' "" "boot s" "boot s" "verdict" "verdict" "" ""
+	for sc in $list; do
+		rm -rf "$work/snapsc-$sc"
+		run snapsc-cold-$sc "scenarios/$sc.ini" --snapshot-dir "$work/snapsc-$sc"
+		run snapsc-rest-$sc "scenarios/$sc.ini" --snapshot-dir "$work/snapsc-$sc"
+		local a b k
+		a=$(snap_findings "$work/snapsc-cold-$sc.json")
+		b=$(snap_findings "$work/snapsc-rest-$sc.json")
+		k=$(jq -r .vm.boot.kind "$work/snapsc-rest-$sc.json" 2>/dev/null)
+		printf '  %-22s %7s %7s %8s %8s %7s  %s\n' "$sc" \
+			"$(secs "$(jq -r .timings.boot_ms "$work/snapsc-cold-$sc.json" 2>/dev/null)")" \
+			"$(secs "$(jq -r .timings.boot_ms "$work/snapsc-rest-$sc.json" 2>/dev/null)")" \
+			"$(jq -r '.verdict // "-"' "$work/snapsc-cold-$sc.json" 2>/dev/null)" \
+			"$(jq -r '.verdict // "-"' "$work/snapsc-rest-$sc.json" 2>/dev/null)" "${k:--}" \
+			"$([ -n "$a" ] && [ "$a" = "$b" ] && echo same || echo DIFFER)"
+	done
+	echo
+}
+if [ "${ONLY:-}" = snapshot ]; then
+	snapshot_bench >"$work/snapshot.table"
+	echo
+	echo "vmemstress bench (ONLY=snapshot), $(date -u +%Y-%m-%d), $(nproc) cores, load average $(cut -d ' ' -f 1-3 /proc/loadavg) at the end"
+	echo
+	cat "$work/snapshot.table"
+	exit 0
+fi
+
 progress "default scenario x $runs"
 for i in $(seq 1 "$runs"); do run default-$i scenarios/default.ini; done
 D=$(names_of default)
+snapshot_bench >"$work/snapshot.table"
 
 progress "unplug per population (movable) and attribution, x $runs each"
 for s in thp-cow pagecache high-mapcount longterm-pin-movable transient-refs vmsplice-movable; do
@@ -145,12 +225,14 @@ for s in $scns; do
 	for i in $(seq 1 "$floor_runs"); do run floor-$s-$i "$work/floor/$s.ini"; done
 done
 
-# suite J: the suite at -j J, through ./run.sh as a user runs it; its wall
+# suite J: the suite at -j J, through ./run.sh as a user runs it but with
+# every VM booted (--no-snapshots: the -j 1 run would save what -j 2
+# restores, and the figures stay comparable with earlier benches); its wall
 # time around it (kernel preparation, cached, included) in $work/suite-jJ.wall
 suite_run() {
 	local s
 	s=$(date +%s.%N)
-	timeout -k 60 7200 ./run.sh --no-deps --suite "$suite" -j "$1" -o "$work/suite-j$1" \
+	timeout -k 60 7200 ./run.sh --no-deps --no-snapshots --suite "$suite" -j "$1" -o "$work/suite-j$1" \
 		>"$work/suite-j$1.out" 2>"$work/suite-j$1.err" &
 	wait $! || echo "  (suite at -j $1 ended with status $?)" >&2
 	calc "$(date +%s.%N) - $s" >"$work/suite-j$1.wall"
@@ -252,6 +334,8 @@ done
 row "  -j 1 over -j 2 (runs)" "$(ratio "$(jq -r '.suite.elapsed_ms // "-"' "$work/suite-j1/suite.json" 2>/dev/null)" \
 	"$(jq -r '.suite.elapsed_ms // "-"' "$work/suite-j2/suite.json" 2>/dev/null)")"
 echo
+
+cat "$work/snapshot.table"
 
 if [ -n "$settle" ]; then
 	row "settling: time to verdict, --settle patient over evidence" "s" "(1 run each)"

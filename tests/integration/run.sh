@@ -11,7 +11,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
 . "$top/tests/lib.sh"
 ktap_start "vmemstress integration tests" tests/integration/run.sh tests/integration/libvirt.sh tests/integration/suite.sh \
-	tests/integration/fleet.sh
+	tests/integration/fleet.sh tests/integration/snapshot.sh
 KDIR=$(images/debian-kernel.sh build) || { echo "Bail out! cannot fetch the Debian kernel"; exit 1; }
 KERNEL=$KDIR/vmlinuz
 INITRD=$(images/build.sh build build/vmemstress-guest "$KDIR") || { echo "Bail out! cannot build the initramfs"; exit 1; }
@@ -661,6 +661,10 @@ check "what stayed is the pipe's, freed by its release" jqt "$r" '(.steps[1].sta
 check "every population verified after release" jqt "$r" 'all(.steps[1].final_state.populations[]; .corrupted == 0 and .verified == .pages)'
 check "no QEMU left" no_qemu_left "$out"
 end
+
+# Boot snapshots: cold against restored, corrupt and unloadable snapshots
+# (tests/integration/snapshot.sh).
+. "$top/tests/integration/snapshot.sh"
 
 # The libvirt backend against a real libvirtd (tests/integration/libvirt.sh).
 . "$top/tests/integration/libvirt.sh"
