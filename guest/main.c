@@ -50,8 +50,8 @@ static struct evidence evidence;
 /* Test-only faults (vmemstress.fault=NAME on the kernel command line), so
  * the host's defences and the integrity check can be shown to work:
  *   garbage-hello  send a line that is not JSON instead of the hello
- *   corrupt-page   overwrite one population page before each state report
- *                  after populate (the verify must count it)
+ *   corrupt-page   overwrite one population page right after populate
+ *                  (the verify of every later state must count it)
  *   crash          the guest program dies of a real segfault after populate
  *                  (PID 1 dying panics the kernel)
  *   hang           the guest program stops answering after populate
@@ -313,6 +313,15 @@ static void do_offline(struct json_object *cmd)
 static void after_populate_fault(void)
 {
 	static int hidden[2] = { -1, -1 };
+	/* Now, while the region's node has room: the page may still be shared
+	 * with a forked child (thp-cow forks after it was filled), and a write
+	 * then copies it under the population's MPOL_BIND. Written during a
+	 * step, with the node unplugged, that copy found no memory and the OOM
+	 * killer ended the run (1 run in 3 under load). */
+	if (strcmp(fault, "corrupt-page") == 0 && npops > 0 && pops[0].nmaps > 0 && pops[0].maps[0].pid == 0) {
+		glog("fault corrupt-page: overwriting page 0 of population %s", pops[0].name);
+		memset((void *)pops[0].maps[0].addr, 0xA5, 64);
+	}
 	if (strcmp(fault, "undeclared-hold") == 0 && npops > 0 && pops[0].nmaps > 0 && pops[0].maps[0].pid == 0 &&
 	    pipe2(hidden, O_CLOEXEC) == 0) {
 		/* 16 pages fit a default pipe; kept open for the whole run */
@@ -404,10 +413,6 @@ static void handle(const char *line)
 	} else if (strcmp(name, "state") == 0) {
 		const char *step = json_object_object_get_ex(cmd, "step", &v) ? json_object_get_string(v) : "";
 		bool attribute = json_object_object_get_ex(cmd, "attribute", &v) && json_object_get_boolean(v);
-		if (strcmp(fault, "corrupt-page") == 0 && npops > 0 && pops[0].nmaps > 0 && pops[0].maps[0].pid == 0) {
-			glog("fault corrupt-page: overwriting page 0 of population %s", pops[0].name);
-			memset((void *)pops[0].maps[0].addr, 0xA5, 64);
-		}
 		struct json_object *st =
 			have_region ? state_build(step, &region, pops, npops, &evidence, attribute, 1, &e) : NULL;
 		if (!st)
