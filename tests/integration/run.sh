@@ -362,6 +362,10 @@ for attempt in 1 2 3 4; do
 		note "    (attempt $attempt: the kernel won the race, nothing stayed)"
 	elif jqt "$out.json" 'any(.steps[0].stayed[]; .counters.refcount == 0)'; then
 		note "    (attempt $attempt: the refused page was free when read; released by $(jq -r '[.steps[0].stayed[].released_by] | unique | join(",")' "$out.json"))"
+	elif jqt "$out.json" '(.steps[0].stayed | length) > 0 and all(.steps[0].stayed[]; .owner != "busy")'; then
+		# a loaded machine: in 2 s the kernel had not got to the reader's
+		# block at all (every block still plugged, none of them the reader's)
+		note "    (attempt $attempt: the kernel had not reached the reader's block in 2 s: $(jq -r '[.steps[0].stayed[].reason] | unique | join(",")' "$out.json"))"
 	else
 		break
 	fi

@@ -22,6 +22,10 @@
 #   hugetlb-fallocate-unmigratable     scenarios/hugetlb.ini on --patches
 #                                      hugetlb-fallocate-unmigratable (the
 #                                      fix 585fc0d2871c taken out) vs plain
+#   contig-range-isolated-livelock     scenarios/lazyfree.ini on Debian's
+#                                      6.1 cloud kernel (has it; no fix
+#                                      identified) vs Debian's 6.12 cloud
+#                                      kernel (does not show it)
 #
 # ONLY=NAME runs one of them. Kernels missing from build/kernels are built
 # (about 20 min each on 2 cores, under nice).
@@ -312,6 +316,76 @@ if want hugetlb-fallocate-unmigratable && [ -n "${htbugk:-}" ]; then
 	check "the same verdicts, no bug named" jqt "$out.json" "$ht_bug"' and all(.steps[0].stayed[]; .known_bug == null)'
 elif want hugetlb-fallocate-unmigratable; then
 	skip "no bug kernel"
+else
+	skip "ONLY=$only"
+fi
+end
+
+# contig-range-isolated-livelock: lazyfree on Debian's own kernels. Its fix
+# is not identified, so the kernel without it is Debian's 6.12, which does
+# not show it; on 6.1 the scenario allows the stay only when the bug is
+# named ([expect release < 6.12]): a run passes with the bug named.
+debian_kernel() {  # debian_kernel PACKAGE: the cached (or fetched) kernel directory
+	images/debian-kernel.sh build "$1" 2>"$work/fetch-$1.log"
+}
+lf_stays='([.steps[0].stayed[]] | length) > 0 and all(.steps[0].stayed[]; .reason == "offlining-stuck"
+	and (.evidence | test("virtio-mem worker: .*isolate_migratepages_(block|range)")))'
+
+begin "contig-range-isolated-livelock: Debian's 6.1 cloud kernel, $runs runs, each names the bug on what stays"
+if want contig-range-isolated-livelock; then
+	if lfbugk=$(debian_kernel linux-image-cloud-amd64); then
+		note "kernel $lfbugk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/lf-bug-$i
+			run_on "$lfbugk" "$out" scenarios/lazyfree.ini
+			note "run $i: $(summary "$out")"
+			[ "$rc" = 0 ] || failed_run "$out"
+			check "run $i: exit 0 (the stay is allowed on 6.1 only with the bug named)" test "$rc" = 0
+			check "run $i: what stays is offlining-stuck with the worker in compaction's isolation, the bug named on each" \
+				jqt "$out.json" '.scenario.expect_applied == "release < 6.12" and '"$lf_stays"' and all(.steps[0].stayed[];
+					.known_bug.name == "contig-range-isolated-livelock")'
+		done
+	else
+		check "fetching Debian's 6.1 cloud kernel" false
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "contig-range-isolated-livelock: Debian's 6.12 cloud kernel, $runs runs, each passes with nothing left"
+if want contig-range-isolated-livelock; then
+	if lffixk=$(debian_kernel linux-image-6.12-cloud-amd64); then
+		note "kernel $lffixk"
+		for i in $(seq 1 "$runs"); do
+			out=$work/lf-fix-$i
+			run_on "$lffixk" "$out" scenarios/lazyfree.ini
+			note "run $i: $(summary "$out")"
+			[ "$rc" = 0 ] || failed_run "$out"
+			check "run $i: exit 0" test "$rc" = 0
+			check "run $i: every block went, no bug named" jqt "$out.json" \
+				'.verdict == "pass" and .steps[0].reached and ([.steps[0].stayed[]] | length) == 0'
+		done
+	else
+		check "fetching Debian's 6.12 cloud kernel" false
+	fi
+else
+	skip "ONLY=$only"
+fi
+end
+
+begin "contig-range-isolated-livelock: 6.1 without the bug's entry: the same reason and evidence, no bug named, the run fails"
+if want contig-range-isolated-livelock && [ -n "${lfbugk:-}" ]; then
+	awk '/^\[bug /{skip = ($2 == "contig-range-isolated-livelock]")} !skip' known-bugs.ini >"$work/no-lf-bug.ini"
+	check "the entry is gone from the copy" test "$(grep -c contig-range-isolated-livelock "$work/no-lf-bug.ini")" = 0
+	out=$work/lf-bug-no-entry
+	run_on "$lfbugk" "$out" scenarios/lazyfree.ini "$work/no-lf-bug.ini"
+	note "$(summary "$out")"
+	[ "$rc" = 1 ] || failed_run "$out"
+	check "exit 1" test "$rc" = 1
+	check "the same verdicts, no bug named" jqt "$out.json" '.verdict == "fail" and '"$lf_stays"' and all(.steps[0].stayed[]; .known_bug == null)'
+elif want contig-range-isolated-livelock; then
+	skip "no 6.1 kernel"
 else
 	skip "ONLY=$only"
 fi
