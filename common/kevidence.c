@@ -148,3 +148,44 @@ int kev_parse_driver_broken(const char *line, char *buf, unsigned len, int *rc)
 	snprintf(buf, len, "%s", text);
 	return 1;
 }
+
+/* "  kworker/u4:1-40  [001] ..." -> 40: the digits before the first " [" and its padding */
+static int task_pid(const char *line, const char *event)
+{
+	const char *cpu = strstr(line, " [");
+	if (!cpu || cpu > event)
+		return -1;
+	while (cpu > line && cpu[-1] == ' ')
+		cpu--;  /* the pid is padded */
+	const char *d = cpu;
+	while (d > line && d[-1] >= '0' && d[-1] <= '9')
+		d--;
+	if (d == cpu || d == line || d[-1] != '-')
+		return -1;
+	return atoi(d);
+}
+
+int kev_parse_isolate_probe(const char *line, struct isolate_probe *p)
+{
+	const char *s = strstr(line, "vms_isolate_start: ("), *e = strstr(line, "vms_isolate_end: (");
+	if (!s && !e)
+		return 0;
+	memset(p, 0, sizeof(*p));
+	p->is_end = e != NULL;
+	p->pid = task_pid(line, s ? s : e);
+	if (p->pid < 0)
+		return -1;
+	if (s)
+		return field_u64(s, "start_pfn=", &p->start_pfn) && field_u64(s, "end_pfn=", &p->end_pfn) &&
+			       p->end_pfn > p->start_pfn ? 1 : -1;
+	const char *caller = e + strlen("vms_isolate_end: ("), *plus = strchr(caller, '+'), *ret = strstr(e, " ret=");
+	if (!ret || !plus || plus == caller || (size_t)(plus - caller) >= sizeof(p->caller))
+		return -1;
+	memcpy(p->caller, caller, (size_t)(plus - caller));
+	char *end;
+	long v = strtol(ret + 5, &end, 10);
+	if (end == ret + 5 || v > 0 || v < -4095)
+		return -1;
+	p->ret = (int)v;
+	return 1;
+}

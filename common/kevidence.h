@@ -52,4 +52,20 @@ int kev_parse_offline_failure(const char *line, struct offline_failure *f);
  * without the kmsg prefix into buf, and the error into *rc. */
 int kev_parse_driver_broken(const char *line, char *buf, unsigned len, int *rc);
 
+/* The guest's own kprobe events on start_isolate_page_range(), the first
+ * thing every offlining path does with a range (alloc_contig_range() for
+ * virtio-mem's sub-blocks, offline_pages() for memory blocks):
+ *   "vms_isolate_start: (start_isolate_page_range+0x0/0x1c0) start_pfn=0x100000 end_pfn=0x100200"
+ *   "vms_isolate_end: (alloc_contig_range+0xd6/0x2a0 <- start_isolate_page_range) ret=-16"
+ * The task's pid (from "comm-PID [cpu]") pairs a return with its start. */
+struct isolate_probe {
+	bool is_end;
+	int pid;
+	uint64_t start_pfn, end_pfn;  /* start only */
+	int ret;                      /* end only: 0, or -errno (-16: EBUSY) */
+	char caller[48];              /* end only: the function that called it */
+};
+/* 1: one of these events; 0: another line; -1: one of them, malformed */
+int kev_parse_isolate_probe(const char *line, struct isolate_probe *p);
+
 #endif

@@ -24,6 +24,18 @@ void evidence_init(struct evidence *ev)
 	} else {
 		glog("trace event page_isolation:test_pages_isolated is not available");
 	}
+	/* isolation refuses a range before anything else is traced (an
+	 * unmovable page found by has_unmovable_pages()): our own kprobes on
+	 * start_isolate_page_range() see it, with the range and the error */
+	if (ev->trace_ok) {
+		ev->probe_ok = write_small_file(TRACING "/kprobe_events",
+						"p:vmemstress/vms_isolate_start start_isolate_page_range "
+						"start_pfn=$arg1:x64 end_pfn=$arg2:x64\n"
+						"r:vmemstress/vms_isolate_end start_isolate_page_range ret=$retval:s32\n") == 0 &&
+			       write_small_file(TRACING "/events/vmemstress/enable", "1") == 0;
+		if (!ev->probe_ok)
+			glog("kprobe events on start_isolate_page_range are not available");
+	}
 	mkdir("/sys/kernel/debug", 0755);
 	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	ev->dump_ok = write_small_file("/sys/kernel/debug/dynamic_debug/control",
@@ -50,6 +62,9 @@ void evidence_reset(struct evidence *ev)
 	if (kmsg_fd >= 0)
 		lseek(kmsg_fd, 0, SEEK_END);
 	ev->isolation_events = ev->nfails = ev->nmigrate = ev->ndumps = ev->noffline = 0;
+	ev->nrefusals = 0;
+	ev->isolate_calls = 0;
+	memset(ev->pending, 0, sizeof(ev->pending));
 }
 
 static void add_migrate(struct evidence *ev, const struct migrate_event *m)
@@ -71,6 +86,57 @@ static void add_migrate(struct evidence *ev, const struct migrate_event *m)
 	ev->migrate[i].thp_split += m->thp_split;
 }
 
+static void add_isolate_probe(struct evidence *ev, const struct isolate_probe *p)
+{
+	struct isolate_probe *slot = NULL;
+	for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
+		if (ev->pending[i].pid == p->pid && ev->pending[i].end_pfn)
+			slot = &ev->pending[i];
+	if (!p->is_end) {
+		ev->isolate_calls++;
+		for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
+			if (!ev->pending[i].end_pfn)
+				slot = &ev->pending[i];
+		if (slot)
+			*slot = *p;
+		return;
+	}
+	if (!slot)
+		return;  /* its start came before the reset */
+	struct isolate_probe start = *slot;
+	slot->end_pfn = 0;
+	if (p->ret == 0)
+		return;
+	size_t i;
+	for (i = 0; i < ev->nrefusals; i++)
+		if (ev->refusals[i].start_pfn == start.start_pfn && ev->refusals[i].end_pfn == start.end_pfn &&
+		    ev->refusals[i].err == p->ret && strcmp(ev->refusals[i].caller, p->caller) == 0)
+			break;
+	if (i == ev->nrefusals) {
+		if (ev->nrefusals == EV_MAX_REFUSALS)
+			return;
+		ev->refusals[ev->nrefusals++] = (struct isolate_refusal){ .start_pfn = start.start_pfn,
+									   .end_pfn = start.end_pfn,
+									   .err = p->ret };
+		snprintf(ev->refusals[i].caller, sizeof(ev->refusals[i].caller), "%s", p->caller);
+	}
+	ev->refusals[i].count++;
+}
+
+uint64_t evidence_isolation_refusals(const struct evidence *ev, uint64_t pfn, uint64_t n,
+				     const struct isolate_refusal **first)
+{
+	uint64_t count = 0;
+	*first = NULL;
+	for (size_t i = 0; i < ev->nrefusals; i++)
+		if (ev->refusals[i].start_pfn < pfn + n && ev->refusals[i].end_pfn > pfn) {
+			count += ev->refusals[i].count;
+			if (!*first)
+				*first = &ev->refusals[i];
+		}
+	return count;
+}
+
 static void collect_trace(struct evidence *ev)
 {
 	FILE *f = fopen(TRACING "/trace", "r");
@@ -80,7 +146,10 @@ static void collect_trace(struct evidence *ev)
 	while (fgets(line, sizeof(line), f)) {
 		struct isolation_event iso;
 		struct migrate_event mig;
-		if (kev_parse_isolation(line, &iso) == 1) {
+		struct isolate_probe probe;
+		if (kev_parse_isolate_probe(line, &probe) == 1) {
+			add_isolate_probe(ev, &probe);
+		} else if (kev_parse_isolation(line, &iso) == 1) {
 			ev->isolation_events++;
 			if (iso.failed && ev->nfails < EV_MAX_FAILS)
 				ev->fails[ev->nfails++] = iso;
@@ -176,6 +245,20 @@ struct json_object *evidence_summary(const struct evidence *ev)
 		json_object_array_add(off, j);
 	}
 	json_object_object_add(o, "offline_failures", off);
+	json_object_object_add(o, "isolate_probe", json_object_new_boolean(ev->probe_ok));
+	json_object_object_add(o, "isolate_calls", json_object_new_int64((int64_t)ev->isolate_calls));
+	struct json_object *ref = json_object_new_array();
+	for (size_t i = 0; i < ev->nrefusals; i++) {
+		const struct isolate_refusal *r = &ev->refusals[i];
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "start_pfn", json_object_new_int64((int64_t)r->start_pfn));
+		json_object_object_add(j, "end_pfn", json_object_new_int64((int64_t)r->end_pfn));
+		json_object_object_add(j, "error", json_object_new_int(r->err));
+		json_object_object_add(j, "caller", json_object_new_string(r->caller));
+		json_object_object_add(j, "count", json_object_new_int64((int64_t)r->count));
+		json_object_array_add(ref, j);
+	}
+	json_object_object_add(o, "isolation_refusals", ref);
 	if (ev->driver_broken[0])
 		json_object_object_add(o, "driver_broken", json_object_new_string(ev->driver_broken));
 	return o;

@@ -14,6 +14,15 @@
 #define EV_MAX_DUMPS 1024
 #define EV_MAX_REASONS 8
 #define EV_MAX_OFFLINE 64
+#define EV_MAX_REFUSALS 256
+#define EV_MAX_PENDING 16
+
+/* start_isolate_page_range() returned an error for this range, count times */
+struct isolate_refusal {
+	uint64_t start_pfn, end_pfn, count;
+	int err;
+	char caller[48];
+};
 
 struct evidence {
 	bool trace_ok, dump_ok;
@@ -29,6 +38,13 @@ struct evidence {
 	struct offline_failure offline[EV_MAX_OFFLINE];
 	uint64_t offline_count[EV_MAX_OFFLINE];
 	size_t noffline;
+	/* our kprobes on start_isolate_page_range(): its refusals, by range,
+	 * error and caller (a refusal at isolation is traced nowhere else) */
+	bool probe_ok;
+	struct isolate_refusal refusals[EV_MAX_REFUSALS];
+	size_t nrefusals;
+	uint64_t isolate_calls;
+	struct isolate_probe pending[EV_MAX_PENDING];  /* starts not yet returned, by pid */
 	/* the driver's "marking device broken" line: kept across resets, the
 	 * driver never recovers */
 	char driver_broken[200];
@@ -52,6 +68,10 @@ int64_t evidence_activity(const struct evidence *ev);
  * as "innermost < caller < ..." into buf. "" when no CPU runs it (the
  * worker is idle or asleep); -1 when no backtrace could be taken. */
 int evidence_worker_stack(char *buf, size_t len);
+/* How often start_isolate_page_range() refused a range overlapping
+ * [pfn, pfn + n) since the reset (0 without the probes). */
+uint64_t evidence_isolation_refusals(const struct evidence *ev, uint64_t pfn, uint64_t n,
+				     const struct isolate_refusal **first);
 /* {"trace":..., "isolation_events":..., "isolation_failures":..., "migrate":[...],
  *  "offline_failures":[{"start":..,"end":..,"reason":..,"count":..}], "driver_broken":"..."} */
 struct json_object *evidence_summary(const struct evidence *ev);

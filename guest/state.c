@@ -182,6 +182,15 @@ static struct json_object *stuck_block(const struct region *r, uint64_t b, const
 		}
 	}
 	json_object_object_add(o, "isolation_failures", json_object_new_int64((int64_t)nfail));
+	/* start_isolate_page_range() refused a range overlapping it (our kprobes) */
+	const struct isolate_refusal *ref;
+	uint64_t nref = ev->probe_ok ? evidence_isolation_refusals(ev, pfn0, ppb, &ref) : 0;
+	if (ev->probe_ok)
+		json_object_object_add(o, "isolation_refusals", json_object_new_int64((int64_t)nref));
+	if (nref) {
+		json_object_object_add(o, "isolation_refusal_error", json_object_new_int(ref->err));
+		json_object_object_add(o, "isolation_refusal_caller", json_object_new_string(ref->caller));
+	}
 	json_object_object_add(o, "busy", busy);
 	/* Isolation itself can refuse a block before anything is traced
 	 * (has_unmovable_pages()): then look for the page it would name, an
@@ -246,7 +255,9 @@ static struct json_object *stuck_blocks(const struct region *r, const char *map,
 			arr = NULL;
 			break;
 		}
-		untried |= json_object_object_get_ex(o, "isolation_failures", &n) && json_object_get_int64(n) == 0;
+		struct json_object *nr;
+		untried |= json_object_object_get_ex(o, "isolation_failures", &n) && json_object_get_int64(n) == 0 &&
+			   !(json_object_object_get_ex(o, "isolation_refusals", &nr) && json_object_get_int64(nr) > 0);
 		json_object_array_add(arr, o);
 	}
 	/* blocks the kernel did not even try: where is the driver's worker? */

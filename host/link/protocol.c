@@ -516,6 +516,20 @@ static int parse_stuck(struct json_object *o, const struct state_expect *x, stru
 		if (sb->pageblocks > ppb)
 			return err_set(e, "pageblocks: more than the block's pages");
 	}
+	/* newer guests: the kernel's refusals at isolation */
+	if (json_object_object_get_ex(o, "isolation_refusals", &c)) {
+		uint64_t err = 0;
+		sb->probed = true;
+		if (get_int(o, "isolation_refusals", UINT64_C(1) << 32, &sb->isolation_refusals, e) < 0)
+			return -1;
+		if (sb->isolation_refusals &&
+		    (get_str(o, "isolation_refusal_caller", true, sb->refusal_caller, sizeof(sb->refusal_caller), e) < 0 ||
+		     !json_object_object_get_ex(o, "isolation_refusal_error", &c) || !json_object_is_type(c, json_type_int) ||
+		     (err = (uint64_t)-json_object_get_int64(c)) == 0 || err > 4095))
+			return err_set(e, "isolation_refusals: the first refusal's \"isolation_refusal_error\" (-1..-4095) "
+					  "and \"isolation_refusal_caller\" are needed");
+		sb->refusal_error = -(int64_t)err;
+	}
 	return 0;
 }
 
@@ -545,6 +559,21 @@ static int parse_evidence(struct json_object *msg, struct evidence_summary *ev, 
 		ev->migrate_failed += f;
 		ev->thp_succeeded += ts;
 		ev->thp_failed += tf;
+	}
+	/* newer guests: the kprobes on start_isolate_page_range() */
+	ev->isolate_probe = json_object_object_get_ex(o, "isolate_probe", &v) && json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "isolate_calls", &v) && get_int(o, "isolate_calls", max, &ev->isolate_calls, e))
+		return err_wrap(e, "evidence");
+	if (json_object_object_get_ex(o, "isolation_refusals", &v)) {
+		if (get_array(o, "isolation_refusals", 4096, &arr, e))
+			return err_wrap(e, "evidence");
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *f = json_object_array_get_idx(arr, i);
+			uint64_t n;
+			if (!json_object_is_type(f, json_type_object) || get_int(f, "count", max, &n, e))
+				return err_wrap(e, "evidence.isolation_refusals[%zu]", i);
+			ev->isolation_refusals += n;
+		}
 	}
 	/* newer guests: offline_pages()'s failures and the driver giving up */
 	ev->offline_pages = json_object_object_get_ex(o, "offline_pages", &v) && json_object_get_boolean(v);

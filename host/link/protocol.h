@@ -97,6 +97,12 @@ struct stuck_block {
 	/* kpageflags census of its pages */
 	uint64_t ours, lru, compound_tail, slab, pgtable, buddy, noflags, other, thp;
 	uint64_t isolation_failures;
+	/* start_isolate_page_range() refused a range overlapping the block
+	 * (the guest's kprobes): how often, the first one's -errno and caller */
+	bool probed;
+	uint64_t isolation_refusals;
+	int64_t refusal_error;
+	char refusal_caller[48];
 	struct named_page busy[STUCK_MAX_PAGES];
 	int nbusy;
 	struct named_page dumped[STUCK_MAX_PAGES];
@@ -121,6 +127,8 @@ struct evidence_summary {
 	bool present, trace, dump_page;
 	uint64_t isolation_events, isolation_failures, dumped_pages;
 	uint64_t migrate_succeeded, migrate_failed, thp_succeeded, thp_failed;
+	bool isolate_probe;      /* the guest's kprobes on start_isolate_page_range() */
+	uint64_t isolate_calls, isolation_refusals;  /* its calls, and the ones that failed */
 	bool offline_pages;      /* offline_pages()'s failures could be read */
 	struct offline_failure_seen offline[VMS_MAX_OFFLINE_FAILURES];
 	size_t noffline;

@@ -299,6 +299,19 @@ static void untried_block(const struct guest_state *st, const struct stuck_block
 	if (st->have_worker_stack)
 		snprintf(worker, sizeof(worker), "; virtio-mem worker: %s",
 			 st->worker_stack[0] ? st->worker_stack : "not running");
+	if (sb->isolation_refusals) {
+		/* tried, and refused before anything else is traced: the
+		 * kernel's own answer, though it names no page */
+		v->reason = VMS_REASON_OFFLINING_REFUSED;
+		snprintf(v->basis, sizeof(v->basis), "kernel-trace");
+		snprintf(v->evidence, sizeof(v->evidence),
+			 "%s (%s); start_isolate_page_range() refused it %" PRIu64 " time%s (%" PRId64 "%s, called by %s): "
+			 "isolation found a page it cannot move and named none%s",
+			 v->owner >= 0 ? "held" : "none of ours", census, sb->isolation_refusals,
+			 sb->isolation_refusals == 1 ? "" : "s", sb->refusal_error, sb->refusal_error == -16 ? " EBUSY" : "",
+			 sb->refusal_caller, pb);
+		return;
+	}
 	bool in_acr = strstr(st->worker_stack, "alloc_contig_range") != NULL;
 	v->reason = in_acr ? VMS_REASON_OFFLINING_STUCK : VMS_REASON_NOT_RETRIED;
 	snprintf(v->evidence, sizeof(v->evidence), "%s (%s); no isolation attempt on it was traced%s%s%s",

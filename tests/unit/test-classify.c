@@ -473,6 +473,16 @@ static void untried_blocks_by_pageblocks_and_worker(void **state)
 	classify_block(&scn, &gs, &sb, "Movable", &v);
 	assert_int_equal(v.reason, VMS_REASON_NOT_RETRIED);
 	assert_non_null(strstr(v.evidence, "virtio-mem worker: not running"));
+	/* the kprobes saw isolation refuse it: tried and refused, in the
+	 * kernel's own (traced) words, though no page was named */
+	sb.probed = true;
+	sb.isolation_refusals = 3;
+	sb.refusal_error = -16;
+	snprintf(sb.refusal_caller, sizeof(sb.refusal_caller), "alloc_contig_range");
+	classify_block(&scn, &gs, &sb, "Movable", &v);
+	assert_int_equal(v.reason, VMS_REASON_OFFLINING_REFUSED);
+	assert_string_equal(v.basis, "kernel-trace");
+	assert_non_null(strstr(v.evidence, "start_isolate_page_range() refused it 3 times (-16 EBUSY, called by alloc_contig_range)"));
 }
 
 /* Big Block Mode: blocks with no reason of their own take the reason of

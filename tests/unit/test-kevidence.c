@@ -129,6 +129,38 @@ static void driver_broken(void **state)
 	assert_int_equal(kev_parse_driver_broken("virtio_mem virtio0: marking device broken: x", buf, sizeof(buf), &rc), -1);
 }
 
+static void isolate_probes(void **state)
+{
+	(void)state;
+	struct isolate_probe p;
+	assert_int_equal(kev_parse_isolate_probe("     kworker/u4:1-40      [001] .....    12.3: vms_isolate_start: "
+						 "(start_isolate_page_range+0x0/0x1c0) start_pfn=0x100000 end_pfn=0x100200",
+						 &p), 1);
+	assert_false(p.is_end);
+	assert_int_equal(p.pid, 40);
+	assert_int_equal(p.start_pfn, 0x100000);
+	assert_int_equal(p.end_pfn, 0x100200);
+	assert_int_equal(kev_parse_isolate_probe("  kworker/u4:1-40 [000] d..1. 12.4: vms_isolate_end: "
+						 "(alloc_contig_range+0xd6/0x2a0 <- start_isolate_page_range) ret=-16", &p), 1);
+	assert_true(p.is_end);
+	assert_int_equal(p.pid, 40);
+	assert_int_equal(p.ret, -16);
+	assert_string_equal(p.caller, "alloc_contig_range");
+	/* a comm with dashes and digits: the pid is the digits before " [" */
+	assert_int_equal(kev_parse_isolate_probe("vmemstress-gue-7-123 [001] ..... 1.0: vms_isolate_end: "
+						 "(offline_pages+0x1/0x2 <- start_isolate_page_range) ret=0", &p), 1);
+	assert_int_equal(p.pid, 123);
+	assert_int_equal(p.ret, 0);
+	assert_string_equal(p.caller, "offline_pages");
+	/* other lines are not ours; broken ones are errors */
+	assert_int_equal(kev_parse_isolate_probe("x-1 [000] 1.0: test_pages_isolated: start_pfn=0x1", &p), 0);
+	assert_int_equal(kev_parse_isolate_probe("x-1 [000] 1.0: vms_isolate_start: (f+0x0/0x1) start_pfn=0x2 "
+						 "end_pfn=0x1", &p), -1);
+	assert_int_equal(kev_parse_isolate_probe("x-1 [000] 1.0: vms_isolate_end: (f+0x0/0x1 <- g) ret=16", &p), -1);
+	assert_int_equal(kev_parse_isolate_probe("x-1 [000] 1.0: vms_isolate_end: (f+0x0/0x1 <- g)", &p), -1);
+	assert_int_equal(kev_parse_isolate_probe("nopid [000] 1.0: vms_isolate_end: (f+0x0/0x1 <- g) ret=0", &p), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +169,7 @@ int main(void)
 		cmocka_unit_test(dumped_pages),
 		cmocka_unit_test(offline_failures),
 		cmocka_unit_test(driver_broken),
+		cmocka_unit_test(isolate_probes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,7 +114,51 @@ static void decodes_counters_holds_and_worker(void **state)
 	assert_int_equal(s.stuck[0].pageblocks_isolated, 1);
 	assert_false(k->hugetlb);
 	assert_int_equal(k->hugetlb_migratable, -1);
+	assert_false(s.stuck[0].probed);
 	guest_state_free(&s);
+
+	/* the kprobes' refusals at isolation: counted, with the first one's
+	 * error and caller; a count without them, or a bad error, is refused */
+	static const struct {
+		const char *extra;
+		int ok;
+	} refusals[] = {
+		{ ",\"isolation_refusals\":0", 1 },
+		{ ",\"isolation_refusals\":2,\"isolation_refusal_error\":-16,\"isolation_refusal_caller\":\"alloc_contig_range\"", 1 },
+		{ ",\"isolation_refusals\":2", 0 },
+		{ ",\"isolation_refusals\":2,\"isolation_refusal_error\":16,\"isolation_refusal_caller\":\"x\"", 0 },
+		{ ",\"isolation_refusals\":2,\"isolation_refusal_error\":-5000,\"isolation_refusal_caller\":\"x\"", 0 },
+		{ ",\"isolation_refusals\":-1", 0 },
+	};
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		char buf[4096];
+		snprintf(buf, sizeof(buf),
+			 "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_HOLD "," MB_OK
+			 "," HELD_OK ",\"evidence\":{\"trace\":true,\"dump_page\":true,\"isolation_events\":0,"
+			 "\"isolation_failures\":0,\"dumped_pages\":0,\"migrate\":[],\"isolate_probe\":true,"
+			 "\"isolate_calls\":9,\"isolation_refusals\":[{\"start_pfn\":1,\"end_pfn\":2,\"error\":-16,"
+			 "\"caller\":\"alloc_contig_range\",\"count\":4}]},\"stuck\":[{\"block\":1,"
+			 "\"isolation_failures\":0,\"census\":{\"ours\":0,\"lru\":0,\"compound_tail\":0,\"slab\":0,"
+			 "\"pgtable\":0,\"buddy\":512,\"noflags\":0,\"other\":0,\"thp\":0},\"busy\":[],\"dumped\":[]%s}]}",
+			 refusals[i].extra);
+		int r = parse_state(buf, &s, &e);
+		if (!refusals[i].ok) {
+			assert_int_equal(r, -1);
+			continue;
+		}
+		if (r < 0)
+			fail_msg("%zu: %s", i, e.msg);
+		assert_true(s.evidence.isolate_probe);
+		assert_int_equal(s.evidence.isolate_calls, 9);
+		assert_int_equal(s.evidence.isolation_refusals, 4);
+		assert_true(s.stuck[0].probed);
+		assert_int_equal(s.stuck[0].isolation_refusals, i ? 2 : 0);
+		if (i) {
+			assert_int_equal(s.stuck[0].refusal_error, -16);
+			assert_string_equal(s.stuck[0].refusal_caller, "alloc_contig_range");
+		}
+		guest_state_free(&s);
+	}
 
 	/* a hugetlb page: its migratable flag measured, clear; or not measured */
 	static const struct {
