@@ -65,9 +65,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(HOST_LIB) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(HOST_CFLAGS) $(HOST_INC) -DSRCDIR='"$(CURDIR)"' -o $@ $< $(HOST_LIB) $(HOST_LIBS) -lcmocka -lm
 
-# Guest code that needs no VM (stamps, sampled verify, held blocks), built
+# Guest code that needs no VM (stamps, sampled verify, held blocks, the
+# trace's isolation refusals), built
 # for the host with the guest's own files.
-GUEST_UNIT_SRCS := guest/population.c guest/stamp.c guest/util.c guest/pageinfo.c guest/region.c
+GUEST_UNIT_SRCS := guest/population.c guest/stamp.c guest/util.c guest/pageinfo.c guest/region.c guest/evidence.c
 $(BUILD)/tests/test-guest: tests/unit/test-guest.c $(GUEST_UNIT_SRCS) $(COMMON_SRCS) $(SPEC_OBJS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags json-c) -o $@ tests/unit/test-guest.c $(GUEST_UNIT_SRCS) \

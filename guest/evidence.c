@@ -137,26 +137,30 @@ uint64_t evidence_isolation_refusals(const struct evidence *ev, uint64_t pfn, ui
 	return count;
 }
 
+void evidence_trace_line(struct evidence *ev, const char *line)
+{
+	struct isolation_event iso;
+	struct migrate_event mig;
+	struct isolate_probe probe;
+	if (kev_parse_isolate_probe(line, &probe) == 1) {
+		add_isolate_probe(ev, &probe);
+	} else if (kev_parse_isolation(line, &iso) == 1) {
+		ev->isolation_events++;
+		if (iso.failed && ev->nfails < EV_MAX_FAILS)
+			ev->fails[ev->nfails++] = iso;
+	} else if (kev_parse_migrate(line, &mig) == 1) {
+		add_migrate(ev, &mig);
+	}
+}
+
 static void collect_trace(struct evidence *ev)
 {
 	FILE *f = fopen(TRACING "/trace", "r");
 	if (!f)
 		return;
 	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		struct isolation_event iso;
-		struct migrate_event mig;
-		struct isolate_probe probe;
-		if (kev_parse_isolate_probe(line, &probe) == 1) {
-			add_isolate_probe(ev, &probe);
-		} else if (kev_parse_isolation(line, &iso) == 1) {
-			ev->isolation_events++;
-			if (iso.failed && ev->nfails < EV_MAX_FAILS)
-				ev->fails[ev->nfails++] = iso;
-		} else if (kev_parse_migrate(line, &mig) == 1) {
-			add_migrate(ev, &mig);
-		}
-	}
+	while (fgets(line, sizeof(line), f))
+		evidence_trace_line(ev, line);
 	fclose(f);
 }
 

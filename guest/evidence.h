@@ -54,6 +54,9 @@ struct evidence {
 void evidence_init(struct evidence *ev);
 /* Forget what was seen so far (start of a new window). */
 void evidence_reset(struct evidence *ev);
+/* One line of the trace buffer into ev (what evidence_collect() does with
+ * each; for tests). */
+void evidence_trace_line(struct evidence *ev, const char *line);
 /* Read what arrived since the reset into ev. */
 void evidence_collect(struct evidence *ev);
 /* Whether the virtio-mem driver said it marked its device broken (reads

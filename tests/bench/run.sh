@@ -7,10 +7,12 @@
 # Besides the medians: every shipped scenario's time to verdict against its
 # floor (the same VM and steps with nothing of ours in them; FLOOR_RUNS runs
 # each, default 1), the default scenario's time split between the kernel and
-# us, a suite at -j 1 and -j 2 (SUITE, default scenarios/ on the bench's
-# kernel; SUITE=scenarios/nightly.suite for the nightly matrix, about twice
-# as long), --settle patient against the default (evidence), and boot
-# snapshots: a cold boot against a restore (ONLY=snapshot: that alone).
+# us, a suite (SUITE, default scenarios/ on the bench's kernel;
+# SUITE=scenarios/nightly.suite for the nightly matrix, about twice as long)
+# at -j 1 and -j 2 with every VM booted and at -j 2 with boot snapshots
+# (into an empty directory, then again), --settle patient against the
+# default (evidence), and boot snapshots: a cold boot against a restore
+# (ONLY=snapshot: that alone).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -225,22 +227,29 @@ for s in $scns; do
 	for i in $(seq 1 "$floor_runs"); do run floor-$s-$i "$work/floor/$s.ini"; done
 done
 
-# suite J: the suite at -j J, through ./run.sh as a user runs it but with
-# every VM booted (--no-snapshots: the -j 1 run would save what -j 2
-# restores, and the figures stay comparable with earlier benches); its wall
-# time around it (kernel preparation, cached, included) in $work/suite-jJ.wall
+# suite J NAME: the suite at -j J through ./run.sh as a user runs it, into
+# $work/suite-NAME; its wall time around it (kernel preparation, cached,
+# included) in $work/suite-NAME.wall. NAME jJ: every VM booted
+# (--no-snapshots: comparable with earlier benches); first: into an empty
+# snapshot directory (a first night: each VM shape boots once and is
+# saved); again: with that directory (every later night: restored).
 suite_run() {
-	local s
+	local s snap=(--no-snapshots)
+	case $2 in first|again) snap=(--snapshot-dir "$work/snapshots") ;; esac
 	s=$(date +%s.%N)
-	timeout -k 60 7200 ./run.sh --no-deps --no-snapshots --suite "$suite" -j "$1" -o "$work/suite-j$1" \
-		>"$work/suite-j$1.out" 2>"$work/suite-j$1.err" &
-	wait $! || echo "  (suite at -j $1 ended with status $?)" >&2
-	calc "$(date +%s.%N) - $s" >"$work/suite-j$1.wall"
+	timeout -k 60 7200 ./run.sh --no-deps "${snap[@]}" --suite "$suite" -j "$1" -o "$work/suite-$2" \
+		>"$work/suite-$2.out" 2>"$work/suite-$2.err" &
+	wait $! || echo "  (suite at -j $1 ($2) ended with status $?)" >&2
+	calc "$(date +%s.%N) - $s" >"$work/suite-$2.wall"
 }
-progress "suite $suite at -j 1 (its runs are the scenarios' times to verdict below)"
-suite_run 1
-progress "suite $suite at -j 2"
-suite_run 2
+progress "suite $suite at -j 1, every VM booted (its runs are the scenarios' times to verdict below)"
+suite_run 1 j1
+progress "suite $suite at -j 2, every VM booted"
+suite_run 2 j2
+progress "suite $suite at -j 2 with boot snapshots: an empty snapshot directory, then again"
+rm -rf "$work/snapshots"
+suite_run 2 first
+suite_run 2 again
 
 settle=""
 if "$host" --help 2>&1 | grep -q -- '--settle'; then
@@ -298,17 +307,22 @@ echo
 # Per scenario: the time to verdict of its run in the -j 1 suite (when the
 # suite ran it on this kernel) against its floor: boot + plug + steps.
 sj=$work/suite-j1/suite.json
-printf '  %-22s %8s %-8s %9s %8s %8s\n' "scenario (1 run)" "verdict" "" "floor" "unplug" "ratio"
-printf '  %-22s %8s %-8s %9s %8s %8s\n' "" "s" "" "s" "s" "v/floor"
-over20=0 slow="" slow_ms=0 counted=0
+# $1 suite.json, $2 scenario, $3 jq of the run: its value on this kernel
+of_run() {
+	jq -r --arg n "$2" --arg r "$release" \
+		"[.runs[] | select(.scenario.name == \$n and .kernel.release == \$r)][0] | $3 // \"-\"" "$1" 2>/dev/null
+}
+printf '  %-22s %8s %-8s %9s %8s %8s %9s\n' "scenario (1 run)" "verdict" "" "floor" "unplug" "ratio" "restored"
+printf '  %-22s %8s %-8s %9s %8s %8s %9s\n' "" "s" "" "s" "s" "v/floor" "s"
+over20=0 slow="" slow_ms=0 counted=0 rover20=0 rslow="" rslow_ms=0 rcounted=0
 for s in $scns; do
-	v=$(jq -r --arg n "$s" --arg r "$release" \
-		'[.runs[] | select(.scenario.name == $n and .kernel.release == $r)][0] | .report.timings.total_ms // "-"' "$sj" 2>/dev/null)
-	verdict=$(jq -r --arg n "$s" --arg r "$release" \
-		'[.runs[] | select(.scenario.name == $n and .kernel.release == $r)][0] | .verdict // "-"' "$sj" 2>/dev/null)
+	v=$(of_run "$sj" "$s" .report.timings.total_ms)
+	verdict=$(of_run "$sj" "$s" .verdict)
+	rv=$(of_run "$work/suite-again/suite.json" "$s" .report.timings.total_ms)
 	fl=$(median ".timings.boot_ms + .timings.plug_ms + $steps" $(floors_of "$s"))
 	fs=$(median "$steps" $(floors_of "$s"))
-	printf '  %-22s %8s %-8s %9s %8s %8s\n' "$s" "$(secs "${v:--}")" "${verdict:--}" "$(secs "$fl")" "$(secs "$fs")" "$(ratio "${v:--}" "$fl")"
+	printf '  %-22s %8s %-8s %9s %8s %8s %9s\n' "$s" "$(secs "${v:--}")" "${verdict:--}" "$(secs "$fl")" "$(secs "$fs")" \
+		"$(ratio "${v:--}" "$fl")" "$(secs "${rv:--}")"
 	case "${v:--}" in
 	-|null) ;;
 	*)
@@ -316,23 +330,37 @@ for s in $scns; do
 		[ "$v" -ge 20000 ] && over20=$((over20 + 1))
 		[ "$v" -gt "$slow_ms" ] && slow_ms=$v slow=$s ;;
 	esac
+	case "${rv:--}" in
+	-|null) ;;
+	*)
+		rcounted=$((rcounted + 1))
+		[ "$rv" -ge 20000 ] && rover20=$((rover20 + 1))
+		[ "$rv" -gt "$rslow_ms" ] && rslow_ms=$rv rslow=$s ;;
+	esac
 done
-echo "  (verdict: the scenario's run in the -j 1 suite below; floor: boot + plug + the steps of the"
-echo "   same [vm] and [step]s with 4 MiB of anon and nothing judged; unplug: the floor's step time)"
+echo "  (verdict: the scenario's run in the -j 1 suite below, its VM booted; floor: boot + plug + the"
+echo "   steps of the same [vm] and [step]s with 4 MiB of anon and nothing judged; unplug: the floor's"
+echo "   step time; restored: its run in the second -j 2 suite with boot snapshots, its VM restored)"
 echo
 
 sdesc=$suite
 [ -d "$suite" ] && sdesc="$suite (a directory: every scenario on $release only)"
 nruns=$(jq -r '.summary.runs // "-"' "$sj" 2>/dev/null)
 row "suite $sdesc" ""
-for j in 1 2; do
-	f=$work/suite-j$j/suite.json
-	row "  -j $j: runs (suite.elapsed_ms) / wall with ./run.sh (s)" \
-		"$(secs "$(jq -r '.suite.elapsed_ms // "-"' "$f" 2>/dev/null)") / $(printf '%.1f' "$(cat "$work/suite-j$j.wall")")" \
-		"$(jq -r '"\(.summary.runs) runs: \(.summary.pass) pass, \(.summary.fail) fail, \(.summary.error) error, \(.summary.skip) skip"' "$f" 2>/dev/null)"
+elapsed() { jq -r '.suite.elapsed_ms // "-"' "$work/suite-$1/suite.json" 2>/dev/null; }
+for n in j1 j2 first again; do
+	case $n in
+	j1) what="-j 1, booted" ;;
+	j2) what="-j 2, booted" ;;
+	first) what="-j 2, snapshots: first" ;;
+	again) what="-j 2, snapshots: again" ;;
+	esac
+	row "  $what: runs / wall with ./run.sh (s)" \
+		"$(secs "$(elapsed $n)") / $(printf '%.1f' "$(cat "$work/suite-$n.wall")")" \
+		"$(jq -r '"\(.summary.runs) runs: \(.summary.pass) pass, \(.summary.fail) fail, \(.summary.error) error, \(.summary.skip) skip"' "$work/suite-$n/suite.json" 2>/dev/null)"
 done
-row "  -j 1 over -j 2 (runs)" "$(ratio "$(jq -r '.suite.elapsed_ms // "-"' "$work/suite-j1/suite.json" 2>/dev/null)" \
-	"$(jq -r '.suite.elapsed_ms // "-"' "$work/suite-j2/suite.json" 2>/dev/null)")"
+row "  -j 1 over -j 2, booted (runs)" "$(ratio "$(elapsed j1)" "$(elapsed j2)")"
+row "  booted over restored, -j 2 (runs)" "$(ratio "$(elapsed j2)" "$(elapsed again)")"
 echo
 
 cat "$work/snapshot.table"
@@ -353,9 +381,10 @@ seq_s=$(calc "$t1 - $t0")
 par_s=$(calc "$t2 - $t1")
 row "parallel: default scenario, scenarios per hour" "$(calc "int(4 * 3600 / $seq_s)") -j1" "$(calc "int(4 * 3600 / $par_s)") -j2 (throughput x$(calc "int(100 * $seq_s / $par_s) / 100"))"
 row "targets (TCG): one verdict under 20 s" "$(median '.timings.total_ms / 1000' $D) s"
-row "              shipped scenarios at 20 s or more" "$over20 of $counted" "(slowest: $slow, $(secs "$slow_ms") s)"
-row "              suite at -j 2 (nightly: 28 runs under 3 min)" \
-	"$(secs "$(jq -r '.suite.elapsed_ms // "-"' "$work/suite-j2/suite.json" 2>/dev/null)") s" "(${nruns} runs)"
+row "              shipped scenarios at 20 s or more, booted" "$over20 of $counted" "(slowest: $slow, $(secs "$slow_ms") s)"
+row "              shipped scenarios at 20 s or more, restored" "$rover20 of $rcounted" "(slowest: $rslow, $(secs "$rslow_ms") s)"
+row "              suite at -j 2 under 3 min, restored (wall)" "$(printf '%.1f' "$(cat "$work/suite-again.wall")") s" "(${nruns} runs)"
+row "              suite at -j 2 under 3 min, first night (wall)" "$(printf '%.1f' "$(cat "$work/suite-first.wall")") s" "(${nruns} runs)"
 if [ -n "$thp_bug" ]; then
 	row "              THP mapcount reproduction under 30 s" "$(printf '%.1f' "$thp_bug") s"
 else

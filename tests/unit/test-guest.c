@@ -1,6 +1,8 @@
 /* Guest code that needs no VM, on the host: the stamps, the sampled
  * verify of pop_verify() (stride, absent, moved, discarded, first bad
- * page) and region_held_blocks() (which population sits in which block). */
+ * page), region_held_blocks() (which population sits in which block) and
+ * the pairing of the kprobes' starts and returns of
+ * start_isolate_page_range() into refusals per range. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../guest/evidence.h"
 #include "../../guest/pageinfo.h"
 #include "../../guest/population.h"
 #include "../../guest/region.h"
@@ -163,9 +166,53 @@ static void held_blocks_by_pfn(void **state)
 	free(mem);
 }
 
+static void isolation_refusals_from_the_trace(void **state)
+{
+	(void)state;
+	static struct evidence ev;  /* large */
+	memset(&ev, 0, sizeof(ev));
+	ev.probe_ok = true;
+	const char *lines[] = {
+		"# tracer: nop\n",
+		/* two workers interleaved: each return pairs with its own start */
+		"  kworker/u4:1-40   [000] .....  1.0: vms_isolate_start: (start_isolate_page_range+0x0/0x1c0) "
+		"start_pfn=0x100000 end_pfn=0x100200\n",
+		"  kworker/1:2-53    [001] .....  1.1: vms_isolate_start: (start_isolate_page_range+0x0/0x1c0) "
+		"start_pfn=0x108000 end_pfn=0x110000\n",
+		"  kworker/1:2-53    [001] .....  1.2: vms_isolate_end: (offline_pages+0x1a/0x300 <- "
+		"start_isolate_page_range) ret=0\n",
+		"  kworker/u4:1-40   [001] .....  1.3: vms_isolate_end: (alloc_contig_range+0xd6/0x2a0 <- "
+		"start_isolate_page_range) ret=-16\n",
+		/* the same range refused again: counted, not listed twice */
+		"  kworker/u4:1-40   [000] .....  2.0: vms_isolate_start: (start_isolate_page_range+0x0/0x1c0) "
+		"start_pfn=0x100000 end_pfn=0x100200\n",
+		"  kworker/u4:1-40   [000] .....  2.1: vms_isolate_end: (alloc_contig_range+0xd6/0x2a0 <- "
+		"start_isolate_page_range) ret=-16\n",
+		/* a return whose start came before the reset: not guessed */
+		"  kworker/0:0-9     [000] .....  2.2: vms_isolate_end: (alloc_contig_range+0xd6/0x2a0 <- "
+		"start_isolate_page_range) ret=-16\n",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		evidence_trace_line(&ev, lines[i]);
+	assert_int_equal(ev.isolate_calls, 3);
+	assert_int_equal(ev.nrefusals, 1);
+	assert_int_equal(ev.refusals[0].start_pfn, 0x100000);
+	assert_int_equal(ev.refusals[0].end_pfn, 0x100200);
+	assert_int_equal(ev.refusals[0].count, 2);
+	assert_int_equal(ev.refusals[0].err, -16);
+	assert_string_equal(ev.refusals[0].caller, "alloc_contig_range");
+	const struct isolate_refusal *first;
+	/* a 2 MiB block inside the range, one next to it */
+	assert_int_equal(evidence_isolation_refusals(&ev, 0x100000, 512, &first), 2);
+	assert_ptr_equal(first, &ev.refusals[0]);
+	assert_int_equal(evidence_isolation_refusals(&ev, 0x100200, 512, &first), 0);
+	assert_null(first);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(isolation_refusals_from_the_trace),
 		cmocka_unit_test(stamps),
 		cmocka_unit_test(verify_samples_and_counts),
 		cmocka_unit_test(held_blocks_by_pfn),
