@@ -145,6 +145,11 @@ struct ctx {
 	 * wait that had one: the scale of a later wait in which it shows none
 	 * (after a release that freed nothing, nothing is traced at all) */
 	uint64_t step_first_sign;
+	/* isolation refused a block in which no page it could have refused
+	 * was found: a transient refusal (a page on its way to the LRU, a
+	 * short-lived kernel allocation) looks the same to the kick, so quiet
+	 * kicks alone do not settle the wait that follows */
+	bool refusals_unexplained;
 };
 
 static int fail_in(struct ctx *c, const char *phase, struct err *e)
@@ -188,9 +193,11 @@ static uint64_t evidence_ms(const struct ctx *c, uint64_t first_sign)
  * guest's trace shows the kernel tried after it and failed; settle_kicks
  * quiet kicks in a row end the wait (returns 1), once the size has not
  * moved for three times what the kernel took to show its first sign in
- * this wait (a loaded machine is slow to retry, too). A kick the kernel did not
- * act on at all (busy machine, or a block refused before any traced
- * attempt) is not quiet: the next comes after a longer pause, and
+ * this wait (a loaded machine is slow to retry, too), or for evidence_ms()
+ * when patient or when a refusal at isolation had no page to explain it
+ * (c->refusals_unexplained). A kick the kernel did not
+ * act on at all (busy machine, or a kernel without the kprobes that see a
+ * refusal at isolation) is not quiet: the next comes after a longer pause, and
  * settle_kicks+1 of those in a row settle the wait too, once the kernel
  * showed any sign in this wait (or, in a wait where it shows none, such as
  * after a release that freed nothing, in an earlier wait of the step) and
@@ -274,7 +281,9 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 			if (tried || !activity_known) {
 				/* settled: the kernel tried and nothing moved, for at least
 				 * three times as long as it took to show its first sign */
-				if (quiet_kicks >= settle && now - last_size_change >= 3 * first_sign)
+				if (quiet_kicks >= settle && now - last_size_change >= 3 * first_sign &&
+				    (!(c->refusals_unexplained || c->o->settle_patient) ||
+				     now - last_size_change >= evidence_ms(c, first_sign)))
 					return 1;
 				quiet_kicks++;
 				untouched = 0;
@@ -1039,6 +1048,18 @@ static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, str
 	return 0;
 }
 
+/* A block isolation refused (the guest's kprobes) with no page in it that
+ * could be why: none named by the kernel, none found by the guest's scan. */
+static bool refusals_unexplained(const struct guest_state *gs)
+{
+	for (size_t i = 0; i < gs->nstuck; i++) {
+		const struct stuck_block *sb = &gs->stuck[i];
+		if (sb->isolation_refusals && !sb->nunmovable && !sb->nbusy && !sb->ndumped)
+			return true;
+	}
+	return false;
+}
+
 static int phase_step(struct ctx *c, const struct scn_step *step)
 {
 	struct err e = { "" };
@@ -1074,8 +1095,31 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 	st->reached = w == 0;
 	progress("step %s: size %s after %.1f s%s", step->name, format_size(st->size_after, a, sizeof(a)),
 		 (double)st->elapsed_ms / 1000, st->reached ? "" : " (NOT reached)");
-	if (get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0 ||
-	    settle_left_behind(c, step->name, !st->reached, &st->state, &e) < 0)
+	if (get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0)
+		return fail_in(c, phase, &e);
+	if (!st->reached && !c->o->settle_patient && refusals_unexplained(&st->state)) {
+		/* quiet kicks settled it, but on a refusal no page explains:
+		 * give it the patience of a kick the kernel did not answer */
+		progress("step %s: isolation refused blocks with no page in them it could refuse: waiting longer",
+			 step->name);
+		c->refusals_unexplained = true;
+		unsigned kicks2;
+		uint64_t spent = now_ms() - t;  /* the step's timeout bounds both waits */
+		uint64_t left = step->timeout_ms > spent ? step->timeout_ms - spent : 1000;
+		int w2 = wait_size(c, step->requested, step->requested, left, true, &st->size_after, &kicks2, &e);
+		c->refusals_unexplained = false;
+		st->kicks += kicks2;
+		st->elapsed_ms = now_ms() - t;
+		if (w2 < 0)
+			return fail_in(c, phase, &e);
+		st->reached = w2 == 0;
+		progress("step %s: size %s after %.1f s%s", step->name, format_size(st->size_after, a, sizeof(a)),
+			 (double)st->elapsed_ms / 1000, st->reached ? "" : " (NOT reached)");
+		guest_state_free(&st->state);
+		if (get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0)
+			return fail_in(c, phase, &e);
+	}
+	if (settle_left_behind(c, step->name, !st->reached, &st->state, &e) < 0)
 		return fail_in(c, phase, &e);
 	st->have_state = true;
 	uint64_t left[1];
