@@ -168,10 +168,14 @@ static int task_pid(const char *line, const char *event)
 int kev_parse_isolate_probe(const char *line, struct isolate_probe *p)
 {
 	const char *s = strstr(line, "vms_isolate_start: ("), *e = strstr(line, "vms_isolate_end: (");
-	if (!s && !e)
+	const char *u = strstr(line, "vms_isolate_undo: (");
+	if (!s && !e && !u)
 		return 0;
 	memset(p, 0, sizeof(*p));
 	p->is_end = e != NULL;
+	p->is_undo = u != NULL;
+	if (u)
+		s = u;
 	p->pid = task_pid(line, s ? s : e);
 	if (p->pid < 0)
 		return -1;

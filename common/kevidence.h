@@ -57,9 +57,12 @@ int kev_parse_driver_broken(const char *line, char *buf, unsigned len, int *rc);
  * virtio-mem's sub-blocks, offline_pages() for memory blocks):
  *   "vms_isolate_start: (start_isolate_page_range+0x0/0x1c0) start_pfn=0x100000 end_pfn=0x100200"
  *   "vms_isolate_end: (alloc_contig_range+0xd6/0x2a0 <- start_isolate_page_range) ret=-16"
+ * and on undo_isolate_page_range(), where every attempt that isolated ends:
+ *   "vms_isolate_undo: (undo_isolate_page_range+0x0/0x90) start_pfn=0x100000 end_pfn=0x100200"
  * The task's pid (from "comm-PID [cpu]") pairs a return with its start. */
 struct isolate_probe {
 	bool is_end;
+	bool is_undo;                 /* undo: start_pfn and end_pfn as for a start */
 	int pid;
 	uint64_t start_pfn, end_pfn;  /* start only */
 	int ret;                      /* end only: 0, or -errno (-16: EBUSY) */

@@ -13,6 +13,8 @@
 #define TRACING "/sys/kernel/tracing"
 
 static int kmsg_fd = -1;
+static int attempts_fd = -1;  /* trace_pipe of our instance */
+#define INSTANCE TRACING "/instances/vmemstress"
 
 void evidence_init(struct evidence *ev)
 {
@@ -36,6 +38,20 @@ void evidence_init(struct evidence *ev)
 		if (!ev->probe_ok)
 			glog("kprobe events on start_isolate_page_range are not available");
 	}
+	/* where each attempt ends, and an instance of our own for the
+	 * attempts under way: its pipe is read (consumed) at each activity
+	 * poll, the main buffer stays for the states */
+	if (ev->probe_ok &&
+	    write_small_file(TRACING "/kprobe_events", "p:vmemstress/vms_isolate_undo undo_isolate_page_range "
+						       "start_pfn=$arg1:x64 end_pfn=$arg2:x64\n") == 0 &&
+	    write_small_file(TRACING "/events/vmemstress/enable", "1") == 0 &&
+	    (mkdir(INSTANCE, 0755) == 0 || errno == EEXIST) &&
+	    write_small_file(INSTANCE "/buffer_size_kb", "256") == 0 &&
+	    write_small_file(INSTANCE "/events/vmemstress/enable", "1") == 0)
+		attempts_fd = open(INSTANCE "/trace_pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ev->stall_ok = attempts_fd >= 0;
+	if (ev->probe_ok && !ev->stall_ok)
+		glog("no kprobe on undo_isolate_page_range or no trace instance: attempts under way are not followed");
 	mkdir("/sys/kernel/debug", 0755);
 	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	ev->dump_ok = write_small_file("/sys/kernel/debug/dynamic_debug/control",
@@ -86,8 +102,82 @@ static void add_migrate(struct evidence *ev, const struct migrate_event *m)
 	ev->migrate[i].thp_split += m->thp_split;
 }
 
+void evidence_attempt_line(struct evidence *ev, const char *line, uint64_t now)
+{
+	struct isolate_probe p;
+	if (kev_parse_isolate_probe(line, &p) != 1)
+		return;
+	if (p.is_undo) {
+		for (size_t i = 0; i < EV_MAX_PENDING; i++)
+			if (ev->open[i].end_pfn && ev->open[i].start_pfn == p.start_pfn && ev->open[i].end_pfn == p.end_pfn)
+				ev->open[i].end_pfn = 0;
+		return;
+	}
+	struct isolate_probe *slot = NULL;
+	for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
+		if (ev->stall_pending[i].pid == p.pid && ev->stall_pending[i].end_pfn)
+			slot = &ev->stall_pending[i];
+	if (!p.is_end) {
+		for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
+			if (!ev->stall_pending[i].end_pfn)
+				slot = &ev->stall_pending[i];
+		if (slot)
+			*slot = p;
+		return;
+	}
+	if (!slot)
+		return;
+	struct isolate_probe start = *slot;
+	slot->end_pfn = 0;
+	if (p.ret != 0)
+		return;  /* refused: nothing isolated, nothing under way */
+	for (size_t i = 0; i < EV_MAX_PENDING; i++)
+		if (!ev->open[i].end_pfn) {
+			ev->open[i] = (struct open_attempt){ start.start_pfn, start.end_pfn, now };
+			return;
+		}
+}
+
+int64_t evidence_stalled_ms(struct evidence *ev, int64_t events)
+{
+	if (attempts_fd < 0)
+		return -1;
+	uint64_t now = now_ms();
+	static char carry[512];
+	static size_t ncarry;
+	char buf[8192];
+	ssize_t n;
+	while ((n = read(attempts_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (ncarry < sizeof(carry) - 1)
+					carry[ncarry++] = buf[i];
+				continue;
+			}
+			carry[ncarry] = 0;
+			evidence_attempt_line(ev, carry, now);
+			ncarry = 0;
+		}
+	}
+	if (events != ev->act_last) {
+		ev->act_last = events;
+		ev->act_changed_ms = now;
+	}
+	uint64_t since = 0;
+	for (size_t i = 0; i < EV_MAX_PENDING; i++)
+		if (ev->open[i].end_pfn && (!since || ev->open[i].since_ms < since))
+			since = ev->open[i].since_ms;
+	if (!since)
+		return -1;
+	if (ev->act_changed_ms > since)
+		since = ev->act_changed_ms;
+	return (int64_t)(now - since);
+}
+
 static void add_isolate_probe(struct evidence *ev, const struct isolate_probe *p)
 {
+	if (p->is_undo)
+		return;  /* the states count refusals only */
 	struct isolate_probe *slot = NULL;
 	for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
 		if (ev->pending[i].pid == p->pid && ev->pending[i].end_pfn)

@@ -45,6 +45,16 @@ struct evidence {
 	size_t nrefusals;
 	uint64_t isolate_calls;
 	struct isolate_probe pending[EV_MAX_PENDING];  /* starts not yet returned, by pid */
+	/* attempts under way, from a trace instance of our own that only the
+	 * kprobes write to (read at each activity poll): isolated, not yet
+	 * undone, since when (the poll that saw them) */
+	bool stall_ok;
+	struct isolate_probe stall_pending[EV_MAX_PENDING];
+	struct open_attempt {
+		uint64_t start_pfn, end_pfn, since_ms;
+	} open[EV_MAX_PENDING];
+	int64_t act_last;
+	uint64_t act_changed_ms;
 	/* the driver's "marking device broken" line: kept across resets, the
 	 * driver never recovers */
 	char driver_broken[200];
@@ -66,6 +76,13 @@ bool evidence_driver_broken(struct evidence *ev);
 /* A counter that grows while the kernel is trying to offline memory
  * (trace events written, overwritten ones included); -1 without tracing. */
 int64_t evidence_activity(const struct evidence *ev);
+/* How long an offlining attempt has been under way (isolated by
+ * start_isolate_page_range(), not yet undone) while `events` (the counter
+ * above) did not move: a kernel inside one attempt and making no progress.
+ * -1 when no attempt is under way or the kprobes are not there. */
+int64_t evidence_stalled_ms(struct evidence *ev, int64_t events);
+/* One line of our trace instance into ev's attempts under way, seen at now. */
+void evidence_attempt_line(struct evidence *ev, const char *line, uint64_t now);
 /* Where the virtio-mem driver's worker is right now: an NMI backtrace of
  * every CPU (sysrq-l), the section of the CPU running virtio_mem_run_wq,
  * as "innermost < caller < ..." into buf. "" when no CPU runs it (the

@@ -431,7 +431,12 @@ static void handle(const char *line)
 		}
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "type", json_object_new_string("activity"));
-		json_object_object_add(o, "events", json_object_new_int64(have_region ? evidence_activity(&evidence) : -1));
+		int64_t events = have_region ? evidence_activity(&evidence) : -1;
+		json_object_object_add(o, "events", json_object_new_int64(events));
+		/* an attempt under way that makes no progress (a livelock) */
+		int64_t stalled = have_region && events >= 0 ? evidence_stalled_ms(&evidence, events) : -1;
+		if (stalled >= 0)
+			json_object_object_add(o, "stalled_ms", json_object_new_int64(stalled));
 		/* the driver's "marking device broken": no wait can end otherwise */
 		if (have_region && evidence_driver_broken(&evidence))
 			json_object_object_add(o, "driver_broken", json_object_new_boolean(true));

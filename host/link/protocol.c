@@ -103,9 +103,15 @@ struct json_object *proto_cmd_activity(void)
 	return command("activity");
 }
 
-int proto_activity(struct json_object *msg, int64_t *events, bool *broken, struct err *e)
+int proto_activity(struct json_object *msg, int64_t *events, bool *broken, int64_t *stalled_ms, struct err *e)
 {
 	struct json_object *v;
+	*stalled_ms = -1;
+	if (json_object_object_get_ex(msg, "stalled_ms", &v)) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+			return err_set(e, "guest activity answer: \"stalled_ms\" is not an integer >= 0");
+		*stalled_ms = json_object_get_int64(v);
+	}
 	if (!json_object_object_get_ex(msg, "events", &v) || !json_object_is_type(v, json_type_int) ||
 	    json_object_get_int64(v) < -1)
 		return err_set(e, "guest activity answer: \"events\" is missing or not an integer >= -1");

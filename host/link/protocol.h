@@ -179,9 +179,10 @@ struct json_object *proto_cmd_activity(void);
 struct json_object *proto_cmd_kernel_log(void);
 int proto_kernel_log(struct json_object *msg, FILE *out, struct err *e);
 /* The answer to "activity": a counter of kernel offlining events, -1 when
- * the guest cannot see them. */
-/* *broken: the guest saw the driver mark its device broken. */
-int proto_activity(struct json_object *msg, int64_t *events, bool *broken, struct err *e);
+ * the guest cannot see them; *broken: the guest saw the driver mark its
+ * device broken; *stalled_ms: how long an offlining attempt has been under
+ * way without the counter moving (-1: none under way, or not followed). */
+int proto_activity(struct json_object *msg, int64_t *events, bool *broken, int64_t *stalled_ms, struct err *e);
 struct json_object *proto_cmd_offline(const uint64_t *memory_blocks, int n, unsigned timeout_ms);
 
 /* The answer to "offline": results[i] for memory_blocks[i]. */

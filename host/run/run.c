@@ -150,6 +150,9 @@ struct ctx {
 	 * short-lived kernel allocation) looks the same to the kick, so quiet
 	 * kicks alone do not settle the wait that follows */
 	bool refusals_unexplained;
+	/* the guest's last word on an offlining attempt under way that makes
+	 * no progress: for how long (-1: none) */
+	int64_t stalled_ms;
 };
 
 static int fail_in(struct ctx *c, const char *phase, struct err *e)
@@ -171,7 +174,7 @@ static int64_t guest_activity(struct ctx *c, struct err *e)
 	    guest_expect(&c->link, "activity", now_ms() + 10000, &msg, e) < 0)
 		return -2;
 	bool broken = false;
-	int r = proto_activity(msg, &n, &broken, e);
+	int r = proto_activity(msg, &n, &broken, &c->stalled_ms, e);
 	json_object_put(msg);
 	if (r == 0 && broken)
 		return -3;
@@ -184,6 +187,18 @@ static int64_t guest_activity(struct ctx *c, struct err *e)
 static uint64_t evidence_ms(const struct ctx *c, uint64_t first_sign)
 {
 	return 6 * first_sign > c->o->busy_ms ? 6 * first_sign : c->o->busy_ms;
+}
+
+/* How long the kernel may sit inside one offlining attempt (isolated, not
+ * undone) with nothing traced before the attempt counts as stuck: a third
+ * of busy_ms, or twice its first sign in this wait when longer (the first
+ * sign is often a whole memory block's removal, not a measure of a slow
+ * machine). A 2 MiB attempt that progresses traces its migrations within a
+ * second here; the guest measures the stall on its own clock. */
+static bool attempt_stuck(const struct ctx *c, uint64_t first_sign)
+{
+	uint64_t floor = c->o->busy_ms / 3;
+	return c->stalled_ms >= 0 && (uint64_t)c->stalled_ms >= (2 * first_sign > floor ? 2 * first_sign : floor);
 }
 
 /* Wait until the device's size equals `target`, bounded by timeout_ms.
@@ -201,7 +216,9 @@ static uint64_t evidence_ms(const struct ctx *c, uint64_t first_sign)
  * settle_kicks+1 of those in a row settle the wait too, once the kernel
  * showed any sign in this wait (or, in a wait where it shows none, such as
  * after a release that freed nothing, in an earlier wait of the step) and
- * the size has not moved for evidence_ms(). A kernel that keeps trying without moving the size that
+ * the size has not moved for evidence_ms(), or the guest sees the kernel
+ * inside one offlining attempt with nothing traced for long enough
+ * (attempt_stuck(): a livelock). A kernel that keeps trying without moving the size that
  * long is refusing, not progressing (a retry loop on a block that cannot
  * go): its activity no longer holds off the kicks. Without tracing in the guest,
  * the size alone decides, with more patience. Once the size is down to
@@ -295,7 +312,11 @@ static int wait_size(struct ctx *c, uint64_t target, uint64_t enough, uint64_t t
 				 * growing pauses, it is settled */
 				uint64_t sign = first_sign ? first_sign : c->step_first_sign;
 				bool long_enough = soft || (sign && now - last_size_change >= evidence_ms(c, sign));
-				if (!c->o->settle_patient && long_enough && (untouched > settle || (soft && untouched)))
+				/* the worker sits inside one attempt that makes no
+				 * progress: no kick can reach it, one untouched is enough */
+				bool stuck = sign && attempt_stuck(c, sign);
+				if (!c->o->settle_patient &&
+				    ((long_enough && (untouched > settle || (soft && untouched))) || (stuck && untouched)))
 					return 1;
 				untouched++;
 				if (pause_ms < 16 * c->o->kick_ms)
@@ -1192,7 +1213,7 @@ static bool boot_again_cold(struct ctx *c, uint64_t t0)
 int run_scenario(const struct run_options *o, const struct scenario *s, struct report *r)
 {
 	struct err e = { "" };
-	struct ctx c = { .o = o, .s = s, .r = r };
+	struct ctx c = { .o = o, .s = s, .r = r, .stalled_ms = -1 };
 	uint64_t t0 = now_ms();
 	const struct vm_ops *ops = o->backend && strcmp(o->backend, "libvirt") == 0 ? &vm_libvirt_ops : &vm_qemu_ops;
 	snprintf(r->backend, sizeof(r->backend), "%s", ops->name);

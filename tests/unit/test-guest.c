@@ -209,10 +209,46 @@ static void isolation_refusals_from_the_trace(void **state)
 	assert_null(first);
 }
 
+/* Attempts under way: isolated by start_isolate_page_range(), not yet
+ * undone; refused ones never open. */
+static void attempts_under_way(void **state)
+{
+	(void)state;
+	static struct evidence ev;
+	memset(&ev, 0, sizeof(ev));
+	evidence_attempt_line(&ev, "  kworker/u4:1-40 [000] ..... 1.0: vms_isolate_start: (start_isolate_page_range+0x0/0x1c0) "
+				   "start_pfn=0x100000 end_pfn=0x100200", 1000);
+	evidence_attempt_line(&ev, "  kworker/u4:1-40 [000] ..... 1.1: vms_isolate_end: (alloc_contig_range+0xd6/0x2a0 <- "
+				   "start_isolate_page_range) ret=-16", 1000);
+	size_t open = 0;
+	for (size_t i = 0; i < EV_MAX_PENDING; i++)
+		open += ev.open[i].end_pfn != 0;
+	assert_int_equal(open, 0);
+	evidence_attempt_line(&ev, "  kworker/u4:1-40 [000] ..... 2.0: vms_isolate_start: (start_isolate_page_range+0x0/0x1c0) "
+				   "start_pfn=0x100200 end_pfn=0x100400", 2000);
+	evidence_attempt_line(&ev, "  kworker/u4:1-40 [000] ..... 2.1: vms_isolate_end: (alloc_contig_range+0xd6/0x2a0 <- "
+				   "start_isolate_page_range) ret=0", 2000);
+	for (size_t i = 0; i < EV_MAX_PENDING; i++)
+		if (ev.open[i].end_pfn) {
+			assert_int_equal(ev.open[i].start_pfn, 0x100200);
+			assert_int_equal(ev.open[i].since_ms, 2000);
+			open++;
+		}
+	assert_int_equal(open, 1);
+	/* undone: over */
+	evidence_attempt_line(&ev, "  kworker/u4:1-40 [000] ..... 3.0: vms_isolate_undo: (undo_isolate_page_range+0x0/0x90) "
+				   "start_pfn=0x100200 end_pfn=0x100400", 3000);
+	open = 0;
+	for (size_t i = 0; i < EV_MAX_PENDING; i++)
+		open += ev.open[i].end_pfn != 0;
+	assert_int_equal(open, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(isolation_refusals_from_the_trace),
+		cmocka_unit_test(attempts_under_way),
 		cmocka_unit_test(stamps),
 		cmocka_unit_test(verify_samples_and_counts),
 		cmocka_unit_test(held_blocks_by_pfn),

@@ -152,6 +152,13 @@ static void isolate_probes(void **state)
 	assert_int_equal(p.pid, 123);
 	assert_int_equal(p.ret, 0);
 	assert_string_equal(p.caller, "offline_pages");
+	assert_int_equal(kev_parse_isolate_probe("  kworker/u4:1-40 [000] ..... 12.5: vms_isolate_undo: "
+						 "(undo_isolate_page_range+0x0/0x90) start_pfn=0x100000 end_pfn=0x100200",
+						 &p), 1);
+	assert_true(p.is_undo);
+	assert_false(p.is_end);
+	assert_int_equal(p.start_pfn, 0x100000);
+	assert_int_equal(p.end_pfn, 0x100200);
 	/* other lines are not ours; broken ones are errors */
 	assert_int_equal(kev_parse_isolate_probe("x-1 [000] 1.0: test_pages_isolated: start_pfn=0x1", &p), 0);
 	assert_int_equal(kev_parse_isolate_probe("x-1 [000] 1.0: vms_isolate_start: (f+0x0/0x1) start_pfn=0x2 "

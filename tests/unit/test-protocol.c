@@ -404,9 +404,47 @@ static void encodes_commands(void **state)
 	json_object_put(cmd);
 }
 
+static void activity_answers(void **state)
+{
+	(void)state;
+	struct err e = { "" };
+	static const struct {
+		const char *json;
+		int ok;
+		int64_t events, stalled;
+		bool broken;
+	} cases[] = {
+		{ "{\"type\":\"activity\",\"events\":12}", 1, 12, -1, false },
+		{ "{\"type\":\"activity\",\"events\":-1}", 1, -1, -1, false },
+		{ "{\"type\":\"activity\",\"events\":3,\"stalled_ms\":6500}", 1, 3, 6500, false },
+		{ "{\"type\":\"activity\",\"events\":3,\"driver_broken\":true}", 1, 3, -1, true },
+		{ "{\"type\":\"activity\",\"events\":3,\"stalled_ms\":-5}", 0, 0, 0, false },
+		{ "{\"type\":\"activity\",\"events\":3,\"stalled_ms\":\"long\"}", 0, 0, 0, false },
+		{ "{\"type\":\"activity\"}", 0, 0, 0, false },
+		{ "{\"type\":\"activity\",\"events\":-2}", 0, 0, 0, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *m = json_tokener_parse(cases[i].json);
+		assert_non_null(m);
+		int64_t events, stalled;
+		bool broken;
+		int r = proto_activity(m, &events, &broken, &stalled, &e);
+		json_object_put(m);
+		if (!cases[i].ok) {
+			assert_int_equal(r, -1);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(events, cases[i].events);
+		assert_int_equal(stalled, cases[i].stalled);
+		assert_int_equal(broken, cases[i].broken);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(activity_answers),
 		cmocka_unit_test(encodes_commands),
 		cmocka_unit_test(decodes_a_good_state),
 		cmocka_unit_test(decodes_counters_holds_and_worker),
