@@ -193,3 +193,19 @@ int kev_parse_isolate_probe(const char *line, struct isolate_probe *p)
 	p->ret = (int)v;
 	return 1;
 }
+
+int kev_parse_target_probe(const char *line, bool *none)
+{
+	const char *p = strstr(line, "vms_target_end: (");
+	if (!p)
+		return 0;
+	const char *ret = strstr(p, " ret=");
+	if (!ret)
+		return -1;
+	char *end;
+	unsigned long long v = strtoull(ret + 5, &end, 0);
+	if (end == ret + 5)
+		return -1;
+	*none = v == 0;
+	return 1;
+}

@@ -71,4 +71,10 @@ struct isolate_probe {
 /* 1: one of these events; 0: another line; -1: one of them, malformed */
 int kev_parse_isolate_probe(const char *line, struct isolate_probe *p);
 
+/* The guest's kretprobe on alloc_migration_target(), where migration gets
+ * the page to move a page to:
+ *   "vms_target_end: (migrate_pages_batch+0x1f4/0x9e0 <- alloc_migration_target) ret=0x0"
+ * 1 with *none set when it returned no page; 0: another line; -1: malformed */
+int kev_parse_target_probe(const char *line, bool *none);
+
 #endif

@@ -37,6 +37,9 @@
 	X(HUGETLB_UNMIGRATABLE, "hugetlb-unmigratable",                                                 \
 	  "a hugetlb page in use whose migratable flag (HPG_migratable) is clear: hugetlb migration "   \
 	  "never isolates it")                                                                          \
+	X(NO_MIGRATION_TARGET, "no-migration-target",                                                  \
+	  "nothing holds it beyond its mappings, but its migration failed: the kernel found no page to " \
+	  "move it to (alloc_migration_target() returned none)")                                        \
 	X(UNKNOWN, "unknown", "none of the above fits the evidence")
 
 enum vms_reason {

@@ -52,6 +52,14 @@ void evidence_init(struct evidence *ev)
 	ev->stall_ok = attempts_fd >= 0;
 	if (ev->probe_ok && !ev->stall_ok)
 		glog("no kprobe on undo_isolate_page_range or no trace instance: attempts under way are not followed");
+	/* where migration gets its target page: none means a migration that
+	 * failed for want of memory, not for a reference */
+	ev->target_ok = ev->trace_ok &&
+			write_small_file(TRACING "/kprobe_events", "r:vmemstress/vms_target_end alloc_migration_target "
+								   "ret=$retval:x64\n") == 0 &&
+			write_small_file(TRACING "/events/vmemstress/vms_target_end/enable", "1") == 0;
+	if (ev->trace_ok && !ev->target_ok)
+		glog("no kprobe on alloc_migration_target: a migration target not found is not seen");
 	mkdir("/sys/kernel/debug", 0755);
 	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	ev->dump_ok = write_small_file("/sys/kernel/debug/dynamic_debug/control",
@@ -80,6 +88,7 @@ void evidence_reset(struct evidence *ev)
 	ev->isolation_events = ev->nfails = ev->nmigrate = ev->ndumps = ev->noffline = 0;
 	ev->nrefusals = 0;
 	ev->isolate_calls = 0;
+	ev->target_calls = ev->target_failures = 0;
 	memset(ev->pending, 0, sizeof(ev->pending));
 }
 
@@ -232,7 +241,11 @@ void evidence_trace_line(struct evidence *ev, const char *line)
 	struct isolation_event iso;
 	struct migrate_event mig;
 	struct isolate_probe probe;
-	if (kev_parse_isolate_probe(line, &probe) == 1) {
+	bool none;
+	if (kev_parse_target_probe(line, &none) == 1) {
+		ev->target_calls++;
+		ev->target_failures += none;
+	} else if (kev_parse_isolate_probe(line, &probe) == 1) {
 		add_isolate_probe(ev, &probe);
 	} else if (kev_parse_isolation(line, &iso) == 1) {
 		ev->isolation_events++;
@@ -353,6 +366,9 @@ struct json_object *evidence_summary(const struct evidence *ev)
 		json_object_array_add(ref, j);
 	}
 	json_object_object_add(o, "isolation_refusals", ref);
+	json_object_object_add(o, "target_probe", json_object_new_boolean(ev->target_ok));
+	json_object_object_add(o, "target_calls", json_object_new_int64((int64_t)ev->target_calls));
+	json_object_object_add(o, "target_failures", json_object_new_int64((int64_t)ev->target_failures));
 	if (ev->driver_broken[0])
 		json_object_object_add(o, "driver_broken", json_object_new_string(ev->driver_broken));
 	return o;

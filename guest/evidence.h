@@ -41,6 +41,10 @@ struct evidence {
 	/* our kprobes on start_isolate_page_range(): its refusals, by range,
 	 * error and caller (a refusal at isolation is traced nowhere else) */
 	bool probe_ok;
+	/* our kretprobe on alloc_migration_target(): its calls, and the ones
+	 * that found no page to migrate to */
+	bool target_ok;
+	uint64_t target_calls, target_failures;
 	struct isolate_refusal refusals[EV_MAX_REFUSALS];
 	size_t nrefusals;
 	uint64_t isolate_calls;

@@ -581,6 +581,14 @@ static int parse_evidence(struct json_object *msg, struct evidence_summary *ev, 
 			ev->isolation_refusals += n;
 		}
 	}
+	/* newer guests: migration targets not found */
+	ev->target_probe = json_object_object_get_ex(o, "target_probe", &v) && json_object_get_boolean(v);
+	if ((json_object_object_get_ex(o, "target_calls", &v) && get_int(o, "target_calls", max, &ev->target_calls, e)) ||
+	    (json_object_object_get_ex(o, "target_failures", &v) &&
+	     get_int(o, "target_failures", max, &ev->target_failures, e)))
+		return err_wrap(e, "evidence");
+	if (ev->target_failures > ev->target_calls)
+		return err_set(e, "evidence: more target_failures than target_calls");
 	/* newer guests: offline_pages()'s failures and the driver giving up */
 	ev->offline_pages = json_object_object_get_ex(o, "offline_pages", &v) && json_object_get_boolean(v);
 	if (json_object_object_get_ex(o, "offline_failures", &v)) {

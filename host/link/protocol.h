@@ -129,6 +129,8 @@ struct evidence_summary {
 	uint64_t migrate_succeeded, migrate_failed, thp_succeeded, thp_failed;
 	bool isolate_probe;      /* the guest's kprobes on start_isolate_page_range() */
 	uint64_t isolate_calls, isolation_refusals;  /* its calls, and the ones that failed */
+	bool target_probe;       /* the guest's kretprobe on alloc_migration_target() */
+	uint64_t target_calls, target_failures;     /* its calls, and the ones that found no page */
 	bool offline_pages;      /* offline_pages()'s failures could be read */
 	struct offline_failure_seen offline[VMS_MAX_OFFLINE_FAILURES];
 	size_t noffline;

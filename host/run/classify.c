@@ -333,6 +333,17 @@ static void classify_page(const struct scenario *s, const struct guest_state *st
 	if (pg->kc.measured) {
 		struct measured_reason m;
 		reason_from_counters(&pg->kc, d, was_dumped(sb, pg->pfn), zone, &m);
+		/* nothing held it, yet it did not move: when migration found no
+		 * page to move it to in this window, the kernel said why */
+		if ((m.reason == VMS_REASON_ISOLATION_FALSE_POSITIVE || m.reason == VMS_REASON_MIGRATION_REFUSED) &&
+		    st->evidence.target_failures) {
+			m.reason = VMS_REASON_NO_MIGRATION_TARGET;
+			size_t n = strlen(m.words);
+			snprintf(m.words + n, sizeof(m.words) - n, "; alloc_migration_target() found no page to move to %" PRIu64
+				 " time%s of %" PRIu64 " (%" PRIu64 " migration%s failed)", st->evidence.target_failures,
+				 st->evidence.target_failures == 1 ? "" : "s", st->evidence.target_calls,
+				 st->evidence.migrate_failed, st->evidence.migrate_failed == 1 ? "" : "s");
+		}
 		v->reason = m.reason;
 		v->has_counters = true;
 		v->refcount = pg->kc.refcount;

@@ -20,7 +20,7 @@ struct measured_reason {
 	int64_t extra;              /* refcount beyond mappings and caches */
 	bool as_declared;           /* the measurement matches what the owner declared */
 	char numbers[200];          /* "refcount 512, mapcount 1+511 (PMD 1, PTE-mapped 511 of 512), ..." */
-	char words[200];            /* the conclusion: "no extra reference", ... */
+	char words[320];            /* the conclusion: "no extra reference", ... */
 };
 
 /* The declared hold of a page's owner: kind "" (nothing), "gup", "pin",

@@ -95,6 +95,9 @@ static struct json_object *state_json(const struct report *r, const struct guest
 		json_object_object_add(ev, "isolate_probe", json_object_new_boolean(st->evidence.isolate_probe));
 		json_object_object_add(ev, "isolate_calls", J_INT(st->evidence.isolate_calls));
 		json_object_object_add(ev, "isolation_refusals", J_INT(st->evidence.isolation_refusals));
+		json_object_object_add(ev, "target_probe", json_object_new_boolean(st->evidence.target_probe));
+		json_object_object_add(ev, "target_calls", J_INT(st->evidence.target_calls));
+		json_object_object_add(ev, "target_failures", J_INT(st->evidence.target_failures));
 		json_object_object_add(ev, "offline_pages", json_object_new_boolean(st->evidence.offline_pages));
 		struct json_object *off = json_object_new_array();
 		for (size_t i = 0; i < st->evidence.noffline; i++) {

@@ -50,6 +50,11 @@ static const struct {
 	[VMS_REASON_TRANSIENT_REFERENCE] = { "#eee09a", "#ff6f59" },
 	[VMS_REASON_OFFLINING_STUCK] = { "#c9d3a3", "#e53935" },
 	[VMS_REASON_NOT_RETRIED] = { "#c5c9e0", "#c2185b" },
+	[VMS_REASON_MEMORY_BLOCK_NOT_REMOVED] = { "#bcaaa4", "#bf360c" },
+	[VMS_REASON_OFFLINING_REFUSED] = { "#d7ccc8", "#ff5252" },
+	[VMS_REASON_DRIVER_GAVE_UP] = { "#b0bec5", "#d50000" },
+	[VMS_REASON_HUGETLB_UNMIGRATABLE] = { "#c5e1a5", "#ef5350" },
+	[VMS_REASON_NO_MIGRATION_TARGET] = { "#e0cda9", "#f4511e" },
 	[VMS_REASON_UNKNOWN] = { "#cfcfcf", "#5d0a14" },
 };
 

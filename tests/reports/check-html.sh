@@ -165,8 +165,10 @@ if page["scripts"]:
 
 # the legend: every outcome and reason, distinct colours, failures red
 legend = {k: rgb(v) for k, v in page["legend"].items()}
-reasons = ["gup-reference", "longterm-pin", "isolation-false-positive", "unmovable-allocation",
-           "transient-reference", "not-retried", "unknown"]
+reasons = ["gup-reference", "longterm-pin", "isolation-false-positive", "migration-refused",
+           "unaccounted-reference", "unmovable-allocation", "unmovable-in-movable-zone", "transient-reference",
+           "offlining-stuck", "not-retried", "memory-block-not-removed", "offlining-refused", "driver-gave-up",
+           "hugetlb-unmigratable", "no-migration-target", "unknown"]
 wanted = [f"{o}|" for o in ("went", "off", "kept", "known-bug", "unknown")] + \
          [f"stayed-expected|{r}" for r in reasons] + [f"stayed-unexpected|{r}" for r in reasons]
 for k in wanted:

@@ -196,6 +196,35 @@ static void thp_with_no_extra_reference_is_an_isolation_false_positive(void **st
 	assert_string_equal(v.signature, "");
 }
 
+/* Nothing holds it and it did not move: when migration found no target
+ * page in that window (the guest's kretprobe on alloc_migration_target()),
+ * that is the kernel's reason, and no refusal by reference. */
+static void no_migration_target_is_the_kernels_reason(void **state)
+{
+	struct held h[] = { { .block = 5, .pop = THP, .pages = 512 } };
+	state_with(h, 1, true);
+	gs.evidence.target_probe = true;
+	gs.evidence.target_calls = 6;
+	gs.evidence.target_failures = 4;
+	gs.evidence.migrate_failed = 2048;
+	struct stuck_block sb = { .block = 5, .ours = 512, .isolation_failures = 3 };
+	sb.busy[sb.nbusy] = busy(0x100a00, F_ANON_PAGE, THP, 2560);
+	sb.busy[sb.nbusy++].kc = thp(512, 1, 511, 511, 0);
+	struct block_verdict v;
+	classify_block(&scn, &gs, &sb, "Movable", &v);
+	assert_int_equal(v.reason, VMS_REASON_NO_MIGRATION_TARGET);
+	assert_string_equal(v.basis, "measured");
+	assert_non_null(strstr(v.evidence, "alloc_migration_target() found no page to move to 4 times of 6 (2048 migrations failed)"));
+	assert_string_equal(vms_reason_name(v.reason), "no-migration-target");
+	/* an extra reference still says more than a missing target */
+	state_with(h, 1, true);
+	gs.evidence.target_failures = 4;
+	gs.evidence.target_calls = 6;
+	sb.busy[0].kc = thp(513, 1, 511, 511, 0);
+	classify_block(&scn, &gs, &sb, "Movable", &v);
+	assert_int_not_equal(v.reason, VMS_REASON_NO_MIGRATION_TARGET);
+}
+
 static void page_cache_references_are_expected(void **state)
 {
 	/* a shmem page mapped once: one for the mapping, one for the cache */
@@ -615,6 +644,7 @@ int main(void)
 		cmocka_unit_test(references_nobody_declared_are_unaccounted),
 		cmocka_unit_test(pins_are_measured_by_bias_or_pincount),
 		cmocka_unit_test(thp_with_no_extra_reference_is_an_isolation_false_positive),
+		cmocka_unit_test(no_migration_target_is_the_kernels_reason),
 		cmocka_unit_test(page_cache_references_are_expected),
 		cmocka_unit_test(high_refcount_looks_pinned_by_count_alone),
 		cmocka_unit_test(kernel_allocations_and_the_movable_zone),

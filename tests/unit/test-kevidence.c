@@ -161,6 +161,15 @@ static void isolate_probes(void **state)
 	assert_int_equal(p.end_pfn, 0x100200);
 	/* other lines are not ours; broken ones are errors */
 	assert_int_equal(kev_parse_isolate_probe("x-1 [000] 1.0: test_pages_isolated: start_pfn=0x1", &p), 0);
+	bool none = false;
+	assert_int_equal(kev_parse_target_probe("  kworker/0:2-50 [000] ..... 9.1: vms_target_end: (migrate_pages_batch+0x1f4/"
+						"0x9e0 <- alloc_migration_target) ret=0x0", &none), 1);
+	assert_true(none);
+	assert_int_equal(kev_parse_target_probe("a-1 [000] 9.2: vms_target_end: (migrate_pages_batch+0x1/0x2 <- "
+						"alloc_migration_target) ret=0xffffe2c3c4000000", &none), 1);
+	assert_false(none);
+	assert_int_equal(kev_parse_target_probe("a-1 [000] 9.2: vms_target_end: (x+0x1/0x2 <- y)", &none), -1);
+	assert_int_equal(kev_parse_target_probe("a-1 [000] 9.2: vms_isolate_end: (x+0x1/0x2 <- y) ret=0", &none), 0);
 	assert_int_equal(kev_parse_isolate_probe("x-1 [000] 1.0: vms_isolate_start: (f+0x0/0x1) start_pfn=0x2 "
 						 "end_pfn=0x1", &p), -1);
 	assert_int_equal(kev_parse_isolate_probe("x-1 [000] 1.0: vms_isolate_end: (f+0x0/0x1 <- g) ret=16", &p), -1);

@@ -136,7 +136,7 @@ static void decodes_counters_holds_and_worker(void **state)
 			 "{\"type\":\"state\",\"step\":\"s\",\"elapsed_ms\":1,\"map\":\"PPUUUUUU\"," POPS_HOLD "," MB_OK
 			 "," HELD_OK ",\"evidence\":{\"trace\":true,\"dump_page\":true,\"isolation_events\":0,"
 			 "\"isolation_failures\":0,\"dumped_pages\":0,\"migrate\":[],\"isolate_probe\":true,"
-			 "\"isolate_calls\":9,\"isolation_refusals\":[{\"start_pfn\":1,\"end_pfn\":2,\"error\":-16,"
+			 "\"isolate_calls\":9,\"target_probe\":true,\"target_calls\":6,\"target_failures\":4,\"isolation_refusals\":[{\"start_pfn\":1,\"end_pfn\":2,\"error\":-16,"
 			 "\"caller\":\"alloc_contig_range\",\"count\":4}]},\"stuck\":[{\"block\":1,"
 			 "\"isolation_failures\":0,\"census\":{\"ours\":0,\"lru\":0,\"compound_tail\":0,\"slab\":0,"
 			 "\"pgtable\":0,\"buddy\":512,\"noflags\":0,\"other\":0,\"thp\":0},\"busy\":[],\"dumped\":[]%s}]}",
@@ -150,6 +150,9 @@ static void decodes_counters_holds_and_worker(void **state)
 			fail_msg("%zu: %s", i, e.msg);
 		assert_true(s.evidence.isolate_probe);
 		assert_int_equal(s.evidence.isolate_calls, 9);
+		assert_true(s.evidence.target_probe);
+		assert_int_equal(s.evidence.target_calls, 6);
+		assert_int_equal(s.evidence.target_failures, 4);
 		assert_int_equal(s.evidence.isolation_refusals, 4);
 		assert_true(s.stuck[0].probed);
 		assert_int_equal(s.stuck[0].isolation_refusals, i ? 2 : 0);
