@@ -111,9 +111,32 @@ static void add_migrate(struct evidence *ev, const struct migrate_event *m)
 	ev->migrate[i].thp_split += m->thp_split;
 }
 
+/* Pair start_isolate_page_range()'s start and end events by the task's
+ * pid: a start waits in pending; an end returns true with its start. */
+static bool pair_isolate(struct isolate_probe *pending, const struct isolate_probe *p, struct isolate_probe *start)
+{
+	struct isolate_probe *slot = NULL;
+	for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
+		if (pending[i].pid == p->pid && pending[i].end_pfn)
+			slot = &pending[i];
+	if (!p->is_end) {
+		for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
+			if (!pending[i].end_pfn)
+				slot = &pending[i];
+		if (slot)
+			*slot = *p;
+		return false;
+	}
+	if (!slot)
+		return false;  /* its start came before we looked */
+	*start = *slot;
+	slot->end_pfn = 0;
+	return true;
+}
+
 void evidence_attempt_line(struct evidence *ev, const char *line, uint64_t now)
 {
-	struct isolate_probe p;
+	struct isolate_probe p, start;
 	if (kev_parse_isolate_probe(line, &p) != 1)
 		return;
 	if (p.is_undo) {
@@ -122,24 +145,8 @@ void evidence_attempt_line(struct evidence *ev, const char *line, uint64_t now)
 				ev->open[i].end_pfn = 0;
 		return;
 	}
-	struct isolate_probe *slot = NULL;
-	for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
-		if (ev->stall_pending[i].pid == p.pid && ev->stall_pending[i].end_pfn)
-			slot = &ev->stall_pending[i];
-	if (!p.is_end) {
-		for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
-			if (!ev->stall_pending[i].end_pfn)
-				slot = &ev->stall_pending[i];
-		if (slot)
-			*slot = p;
-		return;
-	}
-	if (!slot)
-		return;
-	struct isolate_probe start = *slot;
-	slot->end_pfn = 0;
-	if (p.ret != 0)
-		return;  /* refused: nothing isolated, nothing under way */
+	if (!pair_isolate(ev->stall_pending, &p, &start) || p.ret != 0)
+		return;  /* a start, or refused: nothing isolated, nothing under way */
 	for (size_t i = 0; i < EV_MAX_PENDING; i++)
 		if (!ev->open[i].end_pfn) {
 			ev->open[i] = (struct open_attempt){ start.start_pfn, start.end_pfn, now };
@@ -187,24 +194,9 @@ static void add_isolate_probe(struct evidence *ev, const struct isolate_probe *p
 {
 	if (p->is_undo)
 		return;  /* the states count refusals only */
-	struct isolate_probe *slot = NULL;
-	for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
-		if (ev->pending[i].pid == p->pid && ev->pending[i].end_pfn)
-			slot = &ev->pending[i];
-	if (!p->is_end) {
-		ev->isolate_calls++;
-		for (size_t i = 0; i < EV_MAX_PENDING && !slot; i++)
-			if (!ev->pending[i].end_pfn)
-				slot = &ev->pending[i];
-		if (slot)
-			*slot = *p;
-		return;
-	}
-	if (!slot)
-		return;  /* its start came before the reset */
-	struct isolate_probe start = *slot;
-	slot->end_pfn = 0;
-	if (p->ret == 0)
+	ev->isolate_calls += !p->is_end;
+	struct isolate_probe start;
+	if (!pair_isolate(ev->pending, p, &start) || p->ret == 0)
 		return;
 	size_t i;
 	for (i = 0; i < ev->nrefusals; i++)

@@ -1081,6 +1081,24 @@ static bool refusals_unexplained(const struct guest_state *gs)
 	return false;
 }
 
+/* Wait up to timeout_ms for the step's size (kicks added to the step's),
+ * and say where it stands; t: when the step began. */
+static int step_wait(struct ctx *c, const struct scn_step *step, struct step_report *st, uint64_t t,
+		     uint64_t timeout_ms, struct err *e)
+{
+	unsigned kicks;
+	char a[32];
+	int w = wait_size(c, step->requested, step->requested, timeout_ms, true, &st->size_after, &kicks, e);
+	st->kicks += kicks;
+	st->elapsed_ms = now_ms() - t;
+	if (w < 0)
+		return -1;
+	st->reached = w == 0;
+	progress("step %s: size %s after %.1f s%s", step->name, format_size(st->size_after, a, sizeof(a)),
+		 (double)st->elapsed_ms / 1000, st->reached ? "" : " (NOT reached)");
+	return 0;
+}
+
 static int phase_step(struct ctx *c, const struct scn_step *step)
 {
 	struct err e = { "" };
@@ -1109,35 +1127,22 @@ static int phase_step(struct ctx *c, const struct scn_step *step)
 		 format_size(st->size_before, b, sizeof(b)));
 	if (c->vm.ops->set_requested(&c->vm, step->requested, &e) < 0)
 		return fail_in(c, phase, &e);
-	int w = wait_size(c, step->requested, step->requested, step->timeout_ms, true, &st->size_after, &st->kicks, &e);
-	st->elapsed_ms = now_ms() - t;
-	if (w < 0)
-		return fail_in(c, phase, &e);
-	st->reached = w == 0;
-	progress("step %s: size %s after %.1f s%s", step->name, format_size(st->size_after, a, sizeof(a)),
-		 (double)st->elapsed_ms / 1000, st->reached ? "" : " (NOT reached)");
-	if (get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0)
+	st->kicks = 0;
+	if (step_wait(c, step, st, t, step->timeout_ms, &e) < 0 ||
+	    get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0)
 		return fail_in(c, phase, &e);
 	if (!st->reached && !c->o->settle_patient && refusals_unexplained(&st->state)) {
 		/* quiet kicks settled it, but on a refusal no page explains:
-		 * give it the patience of a kick the kernel did not answer */
+		 * give it the patience of a kick the kernel did not answer,
+		 * within what is left of the step's timeout */
 		progress("step %s: isolation refused blocks with no page in them it could refuse: waiting longer",
 			 step->name);
+		uint64_t spent = now_ms() - t;
 		c->refusals_unexplained = true;
-		unsigned kicks2;
-		uint64_t spent = now_ms() - t;  /* the step's timeout bounds both waits */
-		uint64_t left = step->timeout_ms > spent ? step->timeout_ms - spent : 1000;
-		int w2 = wait_size(c, step->requested, step->requested, left, true, &st->size_after, &kicks2, &e);
+		int w = step_wait(c, step, st, t, step->timeout_ms > spent ? step->timeout_ms - spent : 1000, &e);
 		c->refusals_unexplained = false;
-		st->kicks += kicks2;
-		st->elapsed_ms = now_ms() - t;
-		if (w2 < 0)
-			return fail_in(c, phase, &e);
-		st->reached = w2 == 0;
-		progress("step %s: size %s after %.1f s%s", step->name, format_size(st->size_after, a, sizeof(a)),
-			 (double)st->elapsed_ms / 1000, st->reached ? "" : " (NOT reached)");
 		guest_state_free(&st->state);
-		if (get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0)
+		if (w < 0 || get_state(c, proto_cmd_state(step->name, !st->reached), &st->state, &e) < 0)
 			return fail_in(c, phase, &e);
 	}
 	if (settle_left_behind(c, step->name, !st->reached, &st->state, &e) < 0)

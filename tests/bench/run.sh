@@ -314,7 +314,8 @@ of_run() {
 }
 printf '  %-22s %8s %-8s %9s %8s %8s %9s\n' "scenario (1 run)" "verdict" "" "floor" "unplug" "ratio" "restored"
 printf '  %-22s %8s %-8s %9s %8s %8s %9s\n' "" "s" "" "s" "s" "v/floor" "s"
-over20=0 slow="" slow_ms=0 counted=0 rover20=0 rslow="" rslow_ms=0 rcounted=0
+: >"$work/booted.times"
+: >"$work/restored.times"
 for s in $scns; do
 	v=$(of_run "$sj" "$s" .report.timings.total_ms)
 	verdict=$(of_run "$sj" "$s" .verdict)
@@ -323,21 +324,16 @@ for s in $scns; do
 	fs=$(median "$steps" $(floors_of "$s"))
 	printf '  %-22s %8s %-8s %9s %8s %8s %9s\n' "$s" "$(secs "${v:--}")" "${verdict:--}" "$(secs "$fl")" "$(secs "$fs")" \
 		"$(ratio "${v:--}" "$fl")" "$(secs "${rv:--}")"
-	case "${v:--}" in
-	-|null) ;;
-	*)
-		counted=$((counted + 1))
-		[ "$v" -ge 20000 ] && over20=$((over20 + 1))
-		[ "$v" -gt "$slow_ms" ] && slow_ms=$v slow=$s ;;
-	esac
-	case "${rv:--}" in
-	-|null) ;;
-	*)
-		rcounted=$((rcounted + 1))
-		[ "$rv" -ge 20000 ] && rover20=$((rover20 + 1))
-		[ "$rv" -gt "$rslow_ms" ] && rslow_ms=$rv rslow=$s ;;
-	esac
+	echo "$s ${v:--}" >>"$work/booted.times"
+	echo "$s ${rv:--}" >>"$work/restored.times"
 done
+# $1: lines "scenario ms" ("-" when not run): "at-or-over-20-s counted slowest its-ms"
+over20() {
+	awk '$2 ~ /^[0-9]+$/ { n++; if ($2 >= 20000) o++; if ($2 > m) { m = $2; s = $1 } }
+		END { printf "%d %d %s %d\n", o, n, s == "" ? "-" : s, m }' "$1"
+}
+read -r over20 counted slow slow_ms < <(over20 "$work/booted.times")
+read -r rover20 rcounted rslow rslow_ms < <(over20 "$work/restored.times")
 echo "  (verdict: the scenario's run in the -j 1 suite below, its VM booted; floor: boot + plug + the"
 echo "   steps of the same [vm] and [step]s with 4 MiB of anon and nothing judged; unplug: the floor's"
 echo "   step time; restored: its run in the second -j 2 suite with boot snapshots, its VM restored)"
