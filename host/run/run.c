@@ -873,6 +873,18 @@ static bool any_left_behind(const struct ctx *c, const struct step_report *st, c
 	return false;
 }
 
+/* A block isolation refused (the guest's kprobes) with no page in it that
+ * could be why: none named by the kernel, none found by the guest's scan. */
+static bool refusals_unexplained(const struct guest_state *gs)
+{
+	for (size_t i = 0; i < gs->nstuck; i++) {
+		const struct stuck_block *sb = &gs->stuck[i];
+		if (sb->isolation_refusals && !sb->nunmovable && !sb->nbusy && !sb->ndumped)
+			return true;
+	}
+	return false;
+}
+
 /* Release population p, set the size again and see which blocks went. */
 static int release_and_watch(struct ctx *c, const struct scn_step *step, struct step_report *st, int p,
 			     struct confirmation *k, struct err *e)
@@ -924,6 +936,19 @@ static int release_and_watch(struct ctx *c, const struct scn_step *step, struct 
 	guest_state_free(&k->cur);
 	if (get_state(c, proto_cmd_state(label, true), &k->cur, e) < 0)
 		return -1;
+	if (!k->reached && !c->o->settle_patient && refusals_unexplained(&k->cur)) {
+		/* as in the step's own wait: a refusal no page explains (pages
+		 * the release just let go, on their way back to the LRU) is
+		 * given the patience of an unanswered kick */
+		progress("step %s: isolation refused blocks with no page in them it could refuse: waiting longer",
+			 step->name);
+		c->refusals_unexplained = true;
+		int w = kick_and_wait(c, step, enough > step->requested ? enough : step->requested, &k->size, &k->reached, e);
+		c->refusals_unexplained = false;
+		guest_state_free(&k->cur);
+		if (w < 0 || get_state(c, proto_cmd_state(label, true), &k->cur, e) < 0)
+			return -1;
+	}
 	if (any_left_behind(c, st, &k->cur) && settle_left_behind(c, label, true, &k->cur, e) < 0)
 		return -1;
 	for (size_t i = 0; i < st->nverdicts; i++) {
@@ -1067,18 +1092,6 @@ static int attribute_and_confirm(struct ctx *c, const struct scn_step *step, str
 			 format_size(k.size, a, sizeof(a)));
 	}
 	return 0;
-}
-
-/* A block isolation refused (the guest's kprobes) with no page in it that
- * could be why: none named by the kernel, none found by the guest's scan. */
-static bool refusals_unexplained(const struct guest_state *gs)
-{
-	for (size_t i = 0; i < gs->nstuck; i++) {
-		const struct stuck_block *sb = &gs->stuck[i];
-		if (sb->isolation_refusals && !sb->nunmovable && !sb->nbusy && !sb->ndumped)
-			return true;
-	}
-	return false;
 }
 
 /* Wait up to timeout_ms for the step's size (kicks added to the step's),
