@@ -49,7 +49,7 @@ void snapshot_touch(const struct snapshot *s);
 /* Keep the keep most recently used snapshots in dir, remove the others
  * (and what runs killed while saving left, after a day). snapshot_save
  * does it with SNAPSHOT_KEEP. */
-#define SNAPSHOT_KEEP 8
+#define SNAPSHOT_KEEP 16  /* the nightly suite has 11 VM shapes over its two kernels */
 void snapshot_prune(const char *dir, int keep);
 
 /* Pure helper (unit-tested): check a parsed meta.json against the key,
