@@ -53,7 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		proto_offline(msg, asked, 2, res, &e);
 		bool broken;
-		proto_activity(msg, &events, &broken, &e);
+		int64_t stalled;
+		if (proto_activity(msg, &events, &broken, &stalled, &e) == 0 && stalled < -1)
+			abort();  /* -1 (none under way) or a time */
 		proto_error_text(msg, text, sizeof(text));
 		json_object_put(msg);
 	}
