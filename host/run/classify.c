@@ -420,7 +420,13 @@ void classify_block(const struct scenario *s, const struct guest_state *st, cons
 		snprintf(v->unmeasured, sizeof(v->unmeasured), "%s", st->counters);
 	/* 1. a busy PFN from an isolation failure: the kernel's own answer */
 	if (sb->nbusy > 0) {
-		classify_page(s, st, sb, &sb->busy[0], "busy", zone, v);
+		/* of the PFNs the kernel named, the first still in use when
+		 * read: one already free (migrated, or its holder let go) says
+		 * nothing, another it named may still be held */
+		int b = 0;
+		while (b < sb->nbusy && sb->busy[b].kc.measured && sb->busy[b].kc.refcount == 0)
+			b++;
+		classify_page(s, st, sb, &sb->busy[b < sb->nbusy ? b : 0], "busy", zone, v);
 		return;
 	}
 	/* 2. a page that failed migration (dump_page) */

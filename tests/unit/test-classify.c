@@ -196,6 +196,27 @@ static void thp_with_no_extra_reference_is_an_isolation_false_positive(void **st
 	assert_string_equal(v.signature, "");
 }
 
+/* The kernel named two PFNs: the first was free when read, the second
+ * still pinned: the verdict rests on the one still in use. */
+static void a_free_busy_page_gives_way_to_a_held_one(void **state)
+{
+	struct held h[] = { { .block = 5, .pop = PIPE, .pages = 512 } };
+	state_with(h, 1, true);
+	struct stuck_block sb = { .block = 5, .ours = 512, .isolation_failures = 3 };
+	sb.busy[sb.nbusy] = busy(0x100a00, F_ANON_PAGE, -1, 0);
+	sb.busy[sb.nbusy++].kc = small(0, 0, "none", false);
+	sb.busy[sb.nbusy] = busy(0x100a01, F_ANON_PAGE, PIPE, 1);
+	sb.busy[sb.nbusy++].kc = small(2, 1, "anon", true);
+	struct block_verdict v;
+	classify_block(&scn, &gs, &sb, "Movable", &v);
+	assert_int_equal(v.reason, VMS_REASON_GUP_REFERENCE);
+	assert_non_null(strstr(v.evidence, "busy PFN 0x100a01"));
+	/* all free: the first, as before */
+	sb.busy[1].kc = small(0, 0, "none", false);
+	classify_block(&scn, &gs, &sb, "Movable", &v);
+	assert_non_null(strstr(v.evidence, "busy PFN 0x100a00"));
+}
+
 /* Nothing holds it and it did not move: when migration found no target
  * page in that window (the guest's kretprobe on alloc_migration_target()),
  * that is the kernel's reason, and no refusal by reference. */
@@ -645,6 +666,7 @@ int main(void)
 		cmocka_unit_test(pins_are_measured_by_bias_or_pincount),
 		cmocka_unit_test(thp_with_no_extra_reference_is_an_isolation_false_positive),
 		cmocka_unit_test(no_migration_target_is_the_kernels_reason),
+		cmocka_unit_test(a_free_busy_page_gives_way_to_a_held_one),
 		cmocka_unit_test(page_cache_references_are_expected),
 		cmocka_unit_test(high_refcount_looks_pinned_by_count_alone),
 		cmocka_unit_test(kernel_allocations_and_the_movable_zone),
